@@ -1,0 +1,127 @@
+# The reference study: Llama 3.1 8B Instruct in BF16 against its AWQ-INT4
+# quantization (hugging-quants), both on vLLM on one RunPod RTX A5000.
+#
+# max_model_len = 4096 covers the ShareGPT trace (vLLM's sampling keeps
+# prompt + output <= 2048 tokens) and the 5-shot eval prompts. The KV cache
+# cannot hold 64 sequences of 4096 tokens at once on 24 GB, so both set
+# kv_overcommit: real ShareGPT sequences are far shorter, and should long ones
+# coincide vLLM preempts instead of failing (the bench records preemptions).
+
+locals {
+  concurrency = [1, 4, 16, 32, 64]
+  prompts     = 256
+  vllm        = "0.11.0"
+}
+
+experiment "llama31_8b_bf16_a5000" {
+  description = "Llama 3.1 8B Instruct, BF16, vLLM on one RTX A5000 (the baseline)"
+  hardware    = hardware.rtx_a5000
+  model       = model.llama31_8b_instruct
+
+  engine "vllm" {
+    version                = local.vllm
+    max_model_len          = 4096
+    max_num_seqs           = 64
+    gpu_memory_utilization = 0.90
+    enable_prefix_caching  = false
+    seed                   = 0
+    kv_overcommit          = true
+  }
+
+  workload "sharegpt" {
+    dataset = dataset.sharegpt_v3_1k
+    api     = "completions"
+    seed    = 42
+  }
+
+  sweep {
+    concurrency       = local.concurrency
+    prompts_per_level = local.prompts
+    warmup            = 8
+  }
+
+  slo {
+    ttft_p99_ms = 2000
+    tpot_p99_ms = 100
+  }
+
+  eval {
+    num_concurrent = 8
+
+    task "mmlu" {
+      shots  = 5
+      metric = "acc"
+    }
+    task "gsm8k" {
+      shots  = 5
+      metric = "exact_match"
+      filter = "strict-match"
+    }
+    task "hellaswag" {
+      shots  = 5
+      metric = "acc_norm"
+    }
+  }
+
+  cost {
+    utilization = [1.0, 0.8]
+    compare     = [api.gpt_4o, api.claude_sonnet]
+  }
+}
+
+experiment "llama31_8b_awq_a5000" {
+  description = "Llama 3.1 8B Instruct, AWQ-INT4 (hugging-quants), vLLM awq_marlin on one RTX A5000"
+  hardware    = hardware.rtx_a5000
+  model       = model.llama31_8b_instruct_awq
+
+  engine "vllm" {
+    version                = local.vllm
+    max_model_len          = 4096
+    max_num_seqs           = 64
+    gpu_memory_utilization = 0.90
+    enable_prefix_caching  = false
+    seed                   = 0
+    kv_overcommit          = true
+  }
+
+  workload "sharegpt" {
+    dataset = dataset.sharegpt_v3_1k
+    api     = "completions"
+    seed    = 42
+  }
+
+  sweep {
+    concurrency       = local.concurrency
+    prompts_per_level = local.prompts
+    warmup            = 8
+  }
+
+  slo {
+    ttft_p99_ms = 2000
+    tpot_p99_ms = 100
+  }
+
+  eval {
+    baseline       = "llama31_8b_bf16_a5000"
+    num_concurrent = 8
+
+    task "mmlu" {
+      shots  = 5
+      metric = "acc"
+    }
+    task "gsm8k" {
+      shots  = 5
+      metric = "exact_match"
+      filter = "strict-match"
+    }
+    task "hellaswag" {
+      shots  = 5
+      metric = "acc_norm"
+    }
+  }
+
+  cost {
+    utilization = [1.0, 0.8]
+    compare     = [api.gpt_4o, api.claude_sonnet]
+  }
+}

@@ -1,0 +1,124 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/forge-bench/forge/tools/internal/experiment"
+	"github.com/forge-bench/forge/tools/internal/results"
+)
+
+// runValidate checks every .hcl file (the experiment language) and every
+// .json/.jsonl file (results, against the schema each names) under the given
+// paths, reporting all problems in one run.
+func runValidate(_ context.Context, env Env, args []string) error {
+	fset := newFlags(env, "validate", "[--strict] [--var name=value]... [paths...]  (default: experiments/)")
+	strict := fset.Bool("strict", false, "treat warnings (e.g. stale prices) as errors")
+	today := fset.String("today", "", "reference date YYYY-MM-DD for price staleness (default: today)")
+	vars := varFlags{}
+	fset.Var(vars, "var", "set a variable: name=value (repeatable)")
+	paths, err := parse(fset, args)
+	if err != nil {
+		return err
+	}
+	if len(paths) == 0 {
+		paths = []string{"experiments"}
+	}
+	opts := experiment.Options{Vars: vars}
+	if *today != "" {
+		t, err := time.Parse("2006-01-02", *today)
+		if err != nil {
+			return usageErr("--today %q: want YYYY-MM-DD", *today)
+		}
+		opts.Now = t
+	}
+	hcl, data, err := splitPaths(paths)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	if len(hcl) == 0 && len(data) == 0 {
+		return usageErr("nothing to validate under %s: no .hcl, .json or .jsonl files", strings.Join(paths, ", "))
+	}
+	var nErr, nWarn int
+	if len(hcl) > 0 {
+		cfg, diags := experiment.Load(hcl, opts)
+		experiment.SortDiagnostics(diags)
+		if cfg != nil {
+			if err := experiment.WriteDiagnostics(env.Stderr, cfg.Files, diags, 100, false); err != nil {
+				return err
+			}
+		}
+		e, w := experiment.Counts(diags)
+		nErr, nWarn = nErr+e, nWarn+w
+		if cfg != nil && e == 0 {
+			fmt.Fprintf(env.Stdout, "experiments: %d file(s), %d experiment(s): %s\n", len(hcl), len(cfg.Experiments), strings.Join(cfg.ExperimentNames(), ", "))
+		}
+	}
+	for _, root := range data {
+		probs, err := results.ValidateTree(root)
+		if err != nil {
+			return problems("validate %s: %v", root, err)
+		}
+		for _, p := range probs {
+			fmt.Fprintln(env.Stderr, p.String())
+		}
+		nErr += len(probs)
+		if len(probs) == 0 {
+			fmt.Fprintf(env.Stdout, "results: %s is valid\n", root)
+		}
+	}
+	fmt.Fprintf(env.Stdout, "%d error(s), %d warning(s)\n", nErr, nWarn)
+	if nErr > 0 || (*strict && nWarn > 0) {
+		return problems("validation failed")
+	}
+	return nil
+}
+
+
+// splitPaths separates experiment files from result trees. A directory may
+// hold either; results are validated per tree so messages name their root.
+func splitPaths(paths []string) (hclFiles, dataRoots []string, err error) {
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", p, err)
+		}
+		if !info.IsDir() {
+			switch {
+			case strings.HasSuffix(p, ".hcl"):
+				hclFiles = append(hclFiles, p)
+			case strings.HasSuffix(p, ".json") || strings.HasSuffix(p, ".jsonl"):
+				dataRoots = append(dataRoots, p)
+			default:
+				return nil, nil, fmt.Errorf("%s: not an .hcl, .json or .jsonl file", p)
+			}
+			continue
+		}
+		hasData := false
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			switch {
+			case d.IsDir():
+			case strings.HasSuffix(path, ".hcl"):
+				hclFiles = append(hclFiles, path)
+			case strings.HasSuffix(path, ".json") || strings.HasSuffix(path, ".jsonl"):
+				hasData = true
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		if hasData {
+			dataRoots = append(dataRoots, p)
+		}
+	}
+	return hclFiles, dataRoots, nil
+}

@@ -1,0 +1,246 @@
+package experiment
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+)
+
+var (
+	hex40         = regexp.MustCompile(`^[0-9a-f]{40}$`)
+	hex64         = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	exactVersion  = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+((\.post|rc|\.dev)[0-9]+)?$`)
+	ccPattern     = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
+	repoPattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$`)
+	urlPattern    = regexp.MustCompile(`^https?://[^\s]+$`)
+	relPathSafe   = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
+	dateLayout    = "2006-01-02"
+	datasetFormat = []string{"sharegpt", "jsonl", "gsm8k-jsonl", "mmlu-csv", "hellaswag-jsonl"}
+)
+
+// checker accumulates semantic diagnostics, each pointing at an attribute.
+type checker struct {
+	diags hcl.Diagnostics
+	opts  Options
+}
+
+// at returns the source range of attribute name in body, or of the block.
+func at(body hcl.Body, name string, def hcl.Range) *hcl.Range {
+	if sb, ok := body.(*hclsyntax.Body); ok && name != "" {
+		if a, ok := sb.Attributes[name]; ok {
+			r := a.Expr.Range()
+			return &r
+		}
+	}
+	return def.Ptr()
+}
+
+// atElem returns the range of element i of a list attribute.
+func atElem(body hcl.Body, name string, i int, def hcl.Range) *hcl.Range {
+	if sb, ok := body.(*hclsyntax.Body); ok {
+		if a, ok := sb.Attributes[name]; ok {
+			if tup, ok := a.Expr.(*hclsyntax.TupleConsExpr); ok && i < len(tup.Exprs) {
+				r := tup.Exprs[i].Range()
+				return &r
+			}
+			r := a.Expr.Range()
+			return &r
+		}
+	}
+	return def.Ptr()
+}
+
+func (k *checker) add(sev hcl.DiagnosticSeverity, rng *hcl.Range, summary, format string, args ...any) {
+	k.diags = append(k.diags, &hcl.Diagnostic{Severity: sev, Summary: summary, Detail: fmt.Sprintf(format, args...), Subject: rng})
+}
+
+func (k *checker) errf(rng *hcl.Range, summary, format string, args ...any) {
+	k.add(hcl.DiagError, rng, summary, format, args...)
+}
+
+func (k *checker) warnf(rng *hcl.Range, summary, format string, args ...any) {
+	k.add(hcl.DiagWarning, rng, summary, format, args...)
+}
+
+func (k *checker) positive(body hcl.Body, def hcl.Range, name string, v float64) {
+	if v <= 0 {
+		k.errf(at(body, name, def), "Value must be positive", "%s must be greater than zero, got %v.", name, v)
+	}
+}
+
+func (k *checker) nonEmpty(body hcl.Body, def hcl.Range, name, v string) {
+	if strings.TrimSpace(v) == "" {
+		k.errf(at(body, name, def), "Empty value", "%s must not be empty.", name)
+	}
+}
+
+func (k *checker) oneOf(body hcl.Body, def hcl.Range, name, v string, allowed []string) {
+	if !contains(allowed, v) {
+		k.errf(at(body, name, def), "Unsupported value", "%s = %q is not supported; use one of %s.%s",
+			name, v, strings.Join(allowed, ", "), suggest(v, allowed))
+	}
+}
+
+// date checks an observed date and warns when a price is older than the limit,
+// because a stale price silently moves every cost figure.
+func (k *checker) date(body hcl.Body, def hcl.Range, what, v string) {
+	t, err := time.Parse(dateLayout, v)
+	if err != nil {
+		k.errf(at(body, "observed", def), "Invalid date", "observed = %q is not a date; write YYYY-MM-DD, the day the %s was read.", v, what)
+		return
+	}
+	now := k.opts.now()
+	age := int(now.Sub(t).Hours() / 24)
+	switch {
+	case t.After(now):
+		k.errf(at(body, "observed", def), "Date in the future", "observed = %s is after today (%s); write the day the %s was read.", v, now.Format(dateLayout), what)
+	case age > k.opts.maxAge():
+		k.warnf(at(body, "observed", def), "Stale price", "The %s was observed on %s, %d days ago (limit %d). Check the source again and update the price and observed.", what, v, age, k.opts.maxAge())
+	}
+}
+
+func (c *Config) check(opts Options) hcl.Diagnostics {
+	k := &checker{opts: opts}
+	for _, h := range c.Hardware {
+		k.hardware(h)
+	}
+	for _, m := range c.Models {
+		k.model(m)
+	}
+	for _, d := range c.Datasets {
+		k.dataset(d)
+	}
+	for _, a := range c.APIs {
+		k.api(a)
+	}
+	for _, e := range c.Experiments {
+		k.experiment(c, e)
+	}
+	return k.diags
+}
+
+func (k *checker) hardware(h *Hardware) {
+	b, d := h.Body, h.DefRange
+	k.nonEmpty(b, d, "gpu", h.GPU)
+	if h.Count != nil && *h.Count < 1 {
+		k.errf(at(b, "count", d), "Value must be positive", "count is the number of GPUs and must be at least 1, got %d.", *h.Count)
+	}
+	k.positive(b, d, "vram_gib", h.VRAMGiB)
+	k.positive(b, d, "bandwidth_gbps", h.BandwidthGBps)
+	k.positive(b, d, "bf16_tflops", h.BF16TFLOPS)
+	if !ccPattern.MatchString(h.ComputeCapability) {
+		k.errf(at(b, "compute_capability", d), "Invalid compute capability", "compute_capability = %q must look like \"8.6\" (major.minor, as nvidia-smi --query-gpu=compute_cap prints).", h.ComputeCapability)
+	}
+	if h.Price == nil {
+		k.errf(d.Ptr(), "Missing price", "hardware %q has no price block; add price { provider, usd_per_hour, source, observed } so its cost can be computed.", h.Name)
+	} else {
+		p := h.Price
+		k.nonEmpty(p.Body, p.DefRange, "provider", p.Provider)
+		k.positive(p.Body, p.DefRange, "usd_per_hour", p.USDPerHour)
+		k.nonEmpty(p.Body, p.DefRange, "source", p.Source)
+		k.date(p.Body, p.DefRange, "price of "+h.Name, p.Observed)
+	}
+	if o := h.Owned; o != nil {
+		k.positive(o.Body, o.DefRange, "capex_usd", o.CapexUSD)
+		k.positive(o.Body, o.DefRange, "amortization_months", float64(o.AmortizationMonths))
+		if o.Watts < 0 || o.USDPerKWh < 0 {
+			k.errf(o.DefRange.Ptr(), "Negative value", "watts and usd_per_kwh must not be negative.")
+		}
+		k.nonEmpty(o.Body, o.DefRange, "source", o.Source)
+		k.date(o.Body, o.DefRange, "owned cost of "+h.Name, o.Observed)
+	}
+}
+
+func (k *checker) model(m *Model) {
+	b, d := m.Body, m.DefRange
+	if !repoPattern.MatchString(m.Repo) {
+		k.errf(at(b, "repo", d), "Invalid repository", "repo = %q must be \"owner/name\" as on the model hub.", m.Repo)
+	}
+	if !hex40.MatchString(m.Revision) {
+		k.errf(at(b, "revision", d), "Revision is not a commit SHA",
+			"revision must be the full 40-character lowercase hex commit SHA of %s (got %d characters: %q); a branch or short SHA can move under you.", m.Repo, len(m.Revision), m.Revision)
+	}
+	k.oneOf(b, d, "dtype", m.Dtype, []string{"bfloat16", "float16", "float32"})
+	if m.WeightsGiB != nil && *m.WeightsGiB <= 0 {
+		k.errf(at(b, "weights_gib", d), "Value must be positive", "weights_gib must be greater than zero.")
+	}
+	if a := m.Architecture; a == nil {
+		k.errf(d.Ptr(), "Missing architecture", "model %q needs an architecture block (layers, hidden, intermediate, heads, kv_heads, head_dim, vocab from its config.json) to size weights and KV cache.", m.Name)
+	} else {
+		for _, f := range []struct {
+			n string
+			v int
+		}{{"layers", a.Layers}, {"hidden", a.Hidden}, {"intermediate", a.Intermediate}, {"heads", a.Heads}, {"kv_heads", a.KVHeads}, {"head_dim", a.HeadDim}, {"vocab", a.Vocab}} {
+			k.positive(a.Body, a.DefRange, f.n, float64(f.v))
+		}
+		if a.KVHeads > 0 && a.Heads%a.KVHeads != 0 {
+			k.errf(at(a.Body, "kv_heads", a.DefRange), "Invalid head counts", "heads (%d) must be a multiple of kv_heads (%d).", a.Heads, a.KVHeads)
+		}
+	}
+	if q := m.Quantization; q != nil {
+		k.quantization(q)
+	}
+}
+
+func (k *checker) quantization(q *Quantization) {
+	b, d := q.Body, q.DefRange
+	if q.Method != "awq" {
+		k.errf(d.Ptr(), "Unsupported quantization method", "quantization %q is not supported; Forge knows \"awq\".%s", q.Method, suggest(q.Method, []string{"awq"}))
+		return
+	}
+	if q.Bits != 4 {
+		k.errf(at(b, "bits", d), "Unsupported AWQ bit width", "AWQ kernels in vLLM (awq, awq_marlin) take 4-bit weights; got bits = %d.", q.Bits)
+	}
+	if !containsInt([]int{32, 64, 128}, q.GroupSize) {
+		k.errf(at(b, "group_size", d), "Unsupported group size", "group_size must be 32, 64 or 128 (128 is the AutoAWQ default); got %d.", q.GroupSize)
+	}
+	k.oneOf(b, d, "version", q.Version, []string{"gemm", "gemv"})
+	k.oneOf(b, d, "kernel", q.Kernel, []string{"awq_marlin", "awq"})
+	if c := q.Calibration; c != nil {
+		k.nonEmpty(c.Body, c.DefRange, "dataset", c.Dataset)
+		k.positive(c.Body, c.DefRange, "samples", float64(c.Samples))
+		k.positive(c.Body, c.DefRange, "seq_len", float64(c.SeqLen))
+	}
+}
+
+func (k *checker) dataset(ds *Dataset) {
+	b, d := ds.Body, ds.DefRange
+	k.oneOf(b, d, "format", ds.Format, datasetFormat)
+	if !hex64.MatchString(ds.SHA256) {
+		k.errf(at(b, "sha256", d), "Invalid sha256", "sha256 must be 64 lowercase hex characters (sha256sum of the file); got %d characters.", len(ds.SHA256))
+	}
+	if !urlPattern.MatchString(ds.URL) {
+		k.errf(at(b, "url", d), "Invalid URL", "url = %q must be an http(s) URL the file can be downloaded from when it is not cached.", ds.URL)
+	}
+	if !relPathSafe.MatchString(ds.Path) || strings.HasPrefix(ds.Path, "/") || strings.Contains(ds.Path, "..") {
+		k.errf(at(b, "path", d), "Invalid path", "path = %q must be a relative path inside the data cache (letters, digits, ._/-; no leading / and no ..).", ds.Path)
+	}
+	k.positive(b, d, "size_bytes", float64(ds.SizeBytes))
+}
+
+func (k *checker) api(a *API) {
+	b, d := a.Body, a.DefRange
+	k.nonEmpty(b, d, "provider", a.Provider)
+	k.nonEmpty(b, d, "model", a.Model)
+	if !strings.HasPrefix(a.BaseURL, "https://") {
+		k.errf(at(b, "base_url", d), "Invalid base URL", "base_url = %q must be an https:// URL.", a.BaseURL)
+	}
+	if a.USDPer1MInput < 0 || a.USDPer1MOutput < 0 || (a.USDPer1MCachedInput != nil && *a.USDPer1MCachedInput < 0) {
+		k.errf(d.Ptr(), "Negative price", "API prices must not be negative.")
+	}
+	k.nonEmpty(b, d, "source", a.Source)
+	k.date(b, d, "price of api "+a.Name, a.Observed)
+}
+
+func containsInt(list []int, v int) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

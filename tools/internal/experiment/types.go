@@ -1,0 +1,269 @@
+// Package experiment decodes and validates Forge's HCL experiment language.
+//
+// The language has two layers, decoded in two phases as Terraform and Packer do:
+// catalog blocks (hardware, model, dataset, api) are decoded first with only
+// variables and locals in scope; experiment blocks are then evaluated in an
+// EvalContext whose variables are the catalog itself, so an experiment says
+// `hardware = hardware.rtx_a5000` and the reference is checked, not string-matched.
+//
+// Every struct keeps its hcl.Body and definition range so that semantic errors
+// point at the attribute that is wrong, not at the file.
+package experiment
+
+import "github.com/hashicorp/hcl/v2"
+
+// Hardware is a GPU machine one can rent (price) or own (owned).
+type Hardware struct {
+	Name              string   `hcl:"name,label"`
+	GPU               string   `hcl:"gpu"`
+	Count             *int     `hcl:"count,optional"`
+	VRAMGiB           float64  `hcl:"vram_gib"`
+	BandwidthGBps     float64  `hcl:"bandwidth_gbps"`
+	BF16TFLOPS        float64  `hcl:"bf16_tflops"`
+	ComputeCapability string   `hcl:"compute_capability"`
+	TDPWatts          *float64 `hcl:"tdp_watts,optional"`
+	Price             *Price   `hcl:"price,block"`
+	Owned             *Owned   `hcl:"owned,block"`
+
+	Body     hcl.Body  `hcl:",body"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+// Price is a rental price with its provenance; stale prices are warned about.
+type Price struct {
+	Provider   string  `hcl:"provider"`
+	USDPerHour float64 `hcl:"usd_per_hour"`
+	Source     string  `hcl:"source"`
+	Observed   string  `hcl:"observed"`
+
+	Body     hcl.Body  `hcl:",body"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+// Owned describes bought hardware: capex amortised over months plus power.
+type Owned struct {
+	CapexUSD           float64 `hcl:"capex_usd"`
+	AmortizationMonths int     `hcl:"amortization_months"`
+	Watts              float64 `hcl:"watts"`
+	USDPerKWh          float64 `hcl:"usd_per_kwh"`
+	Source             string  `hcl:"source"`
+	Observed           string  `hcl:"observed"`
+
+	Body     hcl.Body  `hcl:",body"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+// Model is a checkpoint pinned to a revision, with the dimensions needed to
+// size its weights and KV cache.
+type Model struct {
+	Name         string        `hcl:"name,label"`
+	Repo         string        `hcl:"repo"`
+	Revision     string        `hcl:"revision"`
+	Dtype        string        `hcl:"dtype"`
+	ServedName   *string       `hcl:"served_name,optional"`
+	WeightsGiB   *float64      `hcl:"weights_gib,optional"`
+	License      *string       `hcl:"license,optional"`
+	Architecture *Architecture `hcl:"architecture,block"`
+	Quantization *Quantization `hcl:"quantization,block"`
+
+	Body     hcl.Body  `hcl:",body"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+// Architecture holds the transformer dimensions (config.json names in docs).
+type Architecture struct {
+	Layers                int   `hcl:"layers"`
+	Hidden                int   `hcl:"hidden"`
+	Intermediate          int   `hcl:"intermediate"`
+	Heads                 int   `hcl:"heads"`
+	KVHeads               int   `hcl:"kv_heads"`
+	HeadDim               int   `hcl:"head_dim"`
+	Vocab                 int   `hcl:"vocab"`
+	TieEmbeddings         *bool `hcl:"tie_embeddings,optional"`
+	MaxPositionEmbeddings *int  `hcl:"max_position_embeddings,optional"`
+
+	Body     hcl.Body  `hcl:",body"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+// Quantization is the recipe that produced (or will produce) the checkpoint.
+type Quantization struct {
+	Method      string       `hcl:"method,label"`
+	Bits        int          `hcl:"bits"`
+	GroupSize   int          `hcl:"group_size"`
+	ZeroPoint   bool         `hcl:"zero_point"`
+	Version     string       `hcl:"version"`
+	Kernel      string       `hcl:"kernel"`
+	Ignore      []string     `hcl:"ignore,optional"`
+	Calibration *Calibration `hcl:"calibration,block"`
+
+	Body     hcl.Body  `hcl:",body"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+// Calibration is the data AWQ's activation statistics come from.
+type Calibration struct {
+	Dataset string `hcl:"dataset"`
+	Samples int    `hcl:"samples"`
+	SeqLen  int    `hcl:"seq_len"`
+
+	Body     hcl.Body  `hcl:",body"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+// Dataset is a data file resolved by sha256 from the cache, never by name.
+type Dataset struct {
+	Name      string  `hcl:"name,label"`
+	Format    string  `hcl:"format"`
+	SHA256    string  `hcl:"sha256"`
+	URL       string  `hcl:"url"`
+	Path      string  `hcl:"path"`
+	SizeBytes int64   `hcl:"size_bytes"`
+	License   *string `hcl:"license,optional"`
+
+	Body     hcl.Body  `hcl:",body"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+// API is a commercial endpoint to compare self-hosting against.
+type API struct {
+	Name                string   `hcl:"name,label"`
+	Provider            string   `hcl:"provider"`
+	Model               string   `hcl:"model"`
+	BaseURL             string   `hcl:"base_url"`
+	USDPer1MInput       float64  `hcl:"usd_per_1m_input"`
+	USDPer1MOutput      float64  `hcl:"usd_per_1m_output"`
+	USDPer1MCachedInput *float64 `hcl:"usd_per_1m_cached_input,optional"`
+	Source              string   `hcl:"source"`
+	Observed            string   `hcl:"observed"`
+
+	Body     hcl.Body  `hcl:",body"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+// Variable is an input with a default, overridable with --var name=value.
+type Variable struct {
+	Name        string         `hcl:"name,label"`
+	Default     hcl.Expression `hcl:"default,optional"`
+	Description *string        `hcl:"description,optional"`
+
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+// Experiment is one benchmark + eval + cost study of one model on one machine.
+type Experiment struct {
+	Name        string         `hcl:"name,label"`
+	Description *string        `hcl:"description,optional"`
+	Hardware    hcl.Expression `hcl:"hardware"`
+	Model       hcl.Expression `hcl:"model"`
+	Engine      *Engine        `hcl:"engine,block"`
+	Workload    *Workload      `hcl:"workload,block"`
+	Sweep       *Sweep         `hcl:"sweep,block"`
+	SLO         *SLO           `hcl:"slo,block"`
+	Eval        *Eval          `hcl:"eval,block"`
+	Cost        *Cost          `hcl:"cost,block"`
+
+	// Resolved references, filled by Load after the catalog is known.
+	HW *Hardware
+	M  *Model
+
+	Body     hcl.Body  `hcl:",body"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+// Engine is the serving engine and the settings that change a benchmark.
+type Engine struct {
+	Kind                 string   `hcl:"kind,label"`
+	Version              *string  `hcl:"version,optional"`
+	MaxModelLen          int      `hcl:"max_model_len"`
+	MaxNumSeqs           int      `hcl:"max_num_seqs"`
+	MaxNumBatchedTokens  *int     `hcl:"max_num_batched_tokens,optional"`
+	GPUMemoryUtilization float64  `hcl:"gpu_memory_utilization"`
+	EnablePrefixCaching  *bool    `hcl:"enable_prefix_caching,optional"`
+	KVCacheDtype         *string  `hcl:"kv_cache_dtype,optional"`
+	Dtype                *string  `hcl:"dtype,optional"`
+	Seed                 *int     `hcl:"seed,optional"`
+	TensorParallelSize   *int     `hcl:"tensor_parallel_size,optional"`
+	Port                 *int     `hcl:"port,optional"`
+	KVOvercommit         *bool    `hcl:"kv_overcommit,optional"`
+	ExtraArgs            []string `hcl:"extra_args,optional"`
+
+	Body     hcl.Body  `hcl:",body"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+// Workload says which prompts are sent and how long the answers are.
+type Workload struct {
+	Kind         string         `hcl:"kind,label"`
+	Dataset      hcl.Expression `hcl:"dataset,optional"`
+	API          *string        `hcl:"api,optional"`
+	Seed         *int           `hcl:"seed,optional"`
+	InputTokens  *int           `hcl:"input_tokens,optional"`
+	OutputTokens *int           `hcl:"output_tokens,optional"`
+	IgnoreEOS    *bool          `hcl:"ignore_eos,optional"`
+
+	DS *Dataset // resolved Dataset reference; nil for random workloads
+
+	Body     hcl.Body  `hcl:",body"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+// Sweep lists the load levels: closed-loop concurrencies and/or open-loop rates.
+type Sweep struct {
+	Concurrency     []int     `hcl:"concurrency,optional"`
+	Rates           []float64 `hcl:"rates,optional"`
+	Burstiness      *float64  `hcl:"burstiness,optional"`
+	MaxConcurrency  *int      `hcl:"max_concurrency,optional"`
+	PromptsPerLevel int       `hcl:"prompts_per_level"`
+	Warmup          *int      `hcl:"warmup,optional"`
+	MaxDurationS    *float64  `hcl:"max_duration_s,optional"`
+
+	Body     hcl.Body  `hcl:",body"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+// SLO thresholds apply per request (goodput) and at p99 per level (pass/fail).
+type SLO struct {
+	TTFTP99Ms *float64 `hcl:"ttft_p99_ms,optional"`
+	TPOTP99Ms *float64 `hcl:"tpot_p99_ms,optional"`
+	ITLP99Ms  *float64 `hcl:"itl_p99_ms,optional"`
+	E2ELP99Ms *float64 `hcl:"e2el_p99_ms,optional"`
+
+	Body     hcl.Body  `hcl:",body"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+// Eval lists lm-evaluation-harness tasks run against the served model.
+type Eval struct {
+	Baseline      *string `hcl:"baseline,optional"`
+	Limit         *int    `hcl:"limit,optional"`
+	NumConcurrent *int    `hcl:"num_concurrent,optional"`
+	Tasks         []*Task `hcl:"task,block"`
+
+	Body     hcl.Body  `hcl:",body"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+// Task is one lm-eval task with its few-shot count and reported metric.
+type Task struct {
+	Name   string  `hcl:"name,label"`
+	Shots  int     `hcl:"shots"`
+	Metric string  `hcl:"metric"`
+	Filter *string `hcl:"filter,optional"`
+	Limit  *int    `hcl:"limit,optional"`
+
+	Body     hcl.Body  `hcl:",body"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+// Cost says which utilizations to price and which APIs to compare against.
+type Cost struct {
+	Utilization       []float64      `hcl:"utilization"`
+	Compare           hcl.Expression `hcl:"compare,optional"`
+	BudgetUSDPerMonth *float64       `hcl:"budget_usd_per_month,optional"`
+
+	APIs []*API // resolved compare references, in the order written
+
+	Body     hcl.Body  `hcl:",body"`
+	DefRange hcl.Range `hcl:",def_range"`
+}

@@ -1,0 +1,147 @@
+package plan
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/forge-bench/forge/schemas"
+	"github.com/forge-bench/forge/tools/internal/experiment"
+)
+
+// Build resolves one experiment of a loaded, error-free configuration.
+func Build(cfg *experiment.Config, e *experiment.Experiment) (*Plan, error) {
+	if e.HW == nil || e.M == nil || e.Engine == nil || e.Workload == nil || e.Sweep == nil || e.M.Architecture == nil {
+		return nil, fmt.Errorf("experiment %q is incomplete; run forge validate", e.Name)
+	}
+	h, m, en := e.HW, e.M, e.Engine
+	p := &Plan{
+		Schema:       schemas.Plan,
+		ForgeVersion: forgeVersion(),
+		Experiment:   e.Name,
+		Source:       Source{File: filepath.ToSlash(e.DefRange.Filename), Line: e.DefRange.Start.Line},
+		Hardware:     hardware(h),
+		Model:        model(m),
+		Engine:       engine(h, m, en),
+		Memory:       experiment.EstimateMemory(h, m, en),
+		Workload:     workload(e.Workload),
+		Sweep:        sweep(e.Sweep),
+		Placeholders: map[string]string{"run_dir": "results/<experiment>/<run-id>, chosen when the run starts"},
+	}
+	if e.Description != nil {
+		p.Description = *e.Description
+	}
+	if s := e.SLO; s != nil {
+		p.SLO = &SLO{TTFTP99Ms: s.TTFTP99Ms, TPOTP99Ms: s.TPOTP99Ms, ITLP99Ms: s.ITLP99Ms, E2ELP99Ms: s.E2ELP99Ms}
+	}
+	if ev := e.Eval; ev != nil {
+		p.Eval = &Eval{Limit: ev.Limit, NumConcurrent: ev.NumConcurrentOr1(), Tasks: []Task{}}
+		if ev.Baseline != nil {
+			p.Eval.Baseline = *ev.Baseline
+		}
+		for _, t := range ev.Tasks {
+			task := Task{Name: t.Name, Shots: t.Shots, Metric: t.Metric, Limit: t.Limit}
+			if t.Filter != nil {
+				task.Filter = *t.Filter
+			}
+			p.Eval.Tasks = append(p.Eval.Tasks, task)
+		}
+	}
+	if c := e.Cost; c != nil {
+		p.Cost = &Cost{Formula: CostFormula, Utilization: c.Utilization, BudgetUSDPerMonth: c.BudgetUSDPerMonth, Compare: []API{}}
+		for _, a := range c.APIs {
+			p.Cost.Compare = append(p.Cost.Compare, API{Name: a.Name, Provider: a.Provider, Model: a.Model, BaseURL: a.BaseURL,
+				USDPer1MInput: a.USDPer1MInput, USDPer1MOutput: a.USDPer1MOutput, USDPer1MCachedInput: a.USDPer1MCachedInput,
+				Source: a.Source, Observed: a.Observed})
+		}
+	}
+	p.Steps = steps(p)
+	return p, nil
+}
+
+func hardware(h *experiment.Hardware) Hardware {
+	out := Hardware{Name: h.Name, GPU: h.GPU, Count: h.GPUCount(), VRAMGiB: h.VRAMGiB, BandwidthGBps: h.BandwidthGBps,
+		BF16TFLOPS: h.BF16TFLOPS, ComputeCapability: h.ComputeCapability, TDPWatts: h.TDPWatts}
+	if pr := h.Price; pr != nil {
+		out.Price = Price{Provider: pr.Provider, USDPerHour: pr.USDPerHour, Source: pr.Source, Observed: pr.Observed}
+	}
+	if o := h.Owned; o != nil {
+		out.Owned = &Owned{CapexUSD: o.CapexUSD, AmortizationMonths: o.AmortizationMonths, Watts: o.Watts,
+			USDPerKWh: o.USDPerKWh, Source: o.Source, Observed: o.Observed}
+	}
+	return out
+}
+
+func model(m *experiment.Model) Model {
+	a := m.Architecture
+	linear, other := a.ParamCounts()
+	weights, src := m.WeightBytes()
+	out := Model{Name: m.Name, Repo: m.Repo, Revision: m.Revision, Dtype: m.Dtype, ServedName: m.ServedModelName(),
+		Parameters: linear + other, WeightsGiB: round(weights/(1<<30), 3), WeightsSource: src,
+		Architecture: Architecture{Layers: a.Layers, Hidden: a.Hidden, Intermediate: a.Intermediate, Heads: a.Heads,
+			KVHeads: a.KVHeads, HeadDim: a.HeadDim, Vocab: a.Vocab, TieEmbeddings: a.TieEmbeddings != nil && *a.TieEmbeddings,
+			MaxPositionEmbeddings: a.MaxPositionEmbeddings}}
+	if m.License != nil {
+		out.License = *m.License
+	}
+	if q := m.Quantization; q != nil {
+		out.Quantization = &Quantization{Method: q.Method, Bits: q.Bits, GroupSize: q.GroupSize, ZeroPoint: q.ZeroPoint,
+			Version: q.Version, Kernel: q.Kernel, Ignore: nonNil(q.Ignore)}
+		if c := q.Calibration; c != nil {
+			out.Quantization.Calibration = &Calibration{Dataset: c.Dataset, Samples: c.Samples, SeqLen: c.SeqLen}
+		}
+	}
+	return out
+}
+
+func engine(h *experiment.Hardware, m *experiment.Model, en *experiment.Engine) Engine {
+	out := Engine{Kind: en.Kind, Version: en.VersionOr(), Host: "127.0.0.1", Port: en.ListenPort(),
+		MaxModelLen: en.MaxModelLen, MaxNumSeqs: en.MaxNumSeqs, MaxNumBatchedTokens: en.BatchedTokens(h),
+		GPUMemoryUtilization: en.GPUMemoryUtilization, EnablePrefixCaching: en.PrefixCaching(),
+		KVCacheDtype: en.KVDtype(), Dtype: en.ActDtype(), Seed: en.SeedOr0(), TensorParallelSize: en.TP(),
+		KVOvercommit: en.Overcommit(), ExtraArgs: nonNil(en.ExtraArgs)}
+	if en.Kind == "vllm" {
+		out.ConfigFile = VLLMConfigFile
+		out.Config = vllmConfig(m, &out)
+		out.ConfigYAML = yaml(out.Config)
+	}
+	return out
+}
+
+func workload(w *experiment.Workload) Workload {
+	out := Workload{Kind: w.Kind, API: w.APIKind(), Seed: w.SeedOr0(), InputTokens: w.InputTokens,
+		OutputTokens: w.OutputTokens, IgnoreEOS: w.IgnoreEOSOr()}
+	if d := w.DS; d != nil {
+		out.Dataset = &Dataset{Name: d.Name, Format: d.Format, SHA256: d.SHA256, URL: d.URL, Path: d.Path, SizeBytes: d.SizeBytes}
+		if d.License != nil {
+			out.Dataset.License = *d.License
+		}
+	}
+	return out
+}
+
+func sweep(s *experiment.Sweep) Sweep {
+	out := Sweep{Levels: []Level{}, PromptsPerLevel: s.PromptsPerLevel, Warmup: s.WarmupOr0(), Burstiness: s.BurstinessOr1(),
+		MaxConcurrency: s.MaxConcurrency, MaxDurationS: s.MaxDurationS}
+	for _, c := range s.Concurrency {
+		out.Levels = append(out.Levels, Level{Index: len(out.Levels), Kind: "concurrency", Value: float64(c)})
+	}
+	for _, r := range s.Rates {
+		out.Levels = append(out.Levels, Level{Index: len(out.Levels), Kind: "rate", Value: r})
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func round(v float64, digits int) float64 {
+	p := 1.0
+	for i := 0; i < digits; i++ {
+		p *= 10
+	}
+	return float64(int64(v*p+0.5)) / p
+}

@@ -1,0 +1,290 @@
+// Package plan turns one validated experiment into a fully resolved,
+// self-contained plan: every default made explicit, every catalog reference
+// inlined, the engine's config file and the exact commands of each step
+// written out, and a content hash over the whole. Later stages read the plan,
+// never the HCL, so a result can always be traced to what was asked for.
+package plan
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"github.com/forge-bench/forge/schemas"
+	"github.com/forge-bench/forge/tools/internal/experiment"
+	"github.com/forge-bench/forge/tools/internal/provenance"
+)
+
+// Plan is the resolved experiment. Field order is the JSON order.
+type Plan struct {
+	Schema       string            `json:"schema"`
+	Hash         string            `json:"hash"`
+	ForgeVersion string            `json:"forge_version"`
+	Experiment   string            `json:"experiment"`
+	Description  string            `json:"description,omitempty"`
+	Source       Source            `json:"source"`
+	Hardware     Hardware          `json:"hardware"`
+	Model        Model             `json:"model"`
+	Engine       Engine            `json:"engine"`
+	Memory       experiment.Memory `json:"memory"`
+	Workload     Workload          `json:"workload"`
+	Sweep        Sweep             `json:"sweep"`
+	SLO          *SLO              `json:"slo,omitempty"`
+	Eval         *Eval             `json:"eval,omitempty"`
+	Cost         *Cost             `json:"cost,omitempty"`
+	Placeholders map[string]string `json:"placeholders"`
+	Steps        []Step            `json:"steps"`
+}
+
+// Source locates the experiment block the plan came from.
+type Source struct {
+	File string `json:"file"`
+	Line int    `json:"line"`
+}
+
+// Hardware is the machine and what it costs.
+type Hardware struct {
+	Name              string   `json:"name"`
+	GPU               string   `json:"gpu"`
+	Count             int      `json:"count"`
+	VRAMGiB           float64  `json:"vram_gib"`
+	BandwidthGBps     float64  `json:"bandwidth_gbps"`
+	BF16TFLOPS        float64  `json:"bf16_tflops"`
+	ComputeCapability string   `json:"compute_capability"`
+	TDPWatts          *float64 `json:"tdp_watts,omitempty"`
+	Price             Price    `json:"price"`
+	Owned             *Owned   `json:"owned,omitempty"`
+}
+
+// Price is a rental price with its source and the day it was read.
+type Price struct {
+	Provider   string  `json:"provider"`
+	USDPerHour float64 `json:"usd_per_hour"`
+	Source     string  `json:"source"`
+	Observed   string  `json:"observed"`
+}
+
+// Owned is the cost of bought hardware.
+type Owned struct {
+	CapexUSD           float64 `json:"capex_usd"`
+	AmortizationMonths int     `json:"amortization_months"`
+	Watts              float64 `json:"watts"`
+	USDPerKWh          float64 `json:"usd_per_kwh"`
+	Source             string  `json:"source"`
+	Observed           string  `json:"observed"`
+}
+
+// Model is the pinned checkpoint.
+type Model struct {
+	Name          string        `json:"name"`
+	Repo          string        `json:"repo"`
+	Revision      string        `json:"revision"`
+	Dtype         string        `json:"dtype"`
+	ServedName    string        `json:"served_name"`
+	License       string        `json:"license,omitempty"`
+	Parameters    int64         `json:"parameters"`
+	WeightsGiB    float64       `json:"weights_gib"`
+	WeightsSource string        `json:"weights_source"`
+	Architecture  Architecture  `json:"architecture"`
+	Quantization  *Quantization `json:"quantization,omitempty"`
+}
+
+// Architecture is the transformer's dimensions.
+type Architecture struct {
+	Layers                int  `json:"layers"`
+	Hidden                int  `json:"hidden"`
+	Intermediate          int  `json:"intermediate"`
+	Heads                 int  `json:"heads"`
+	KVHeads               int  `json:"kv_heads"`
+	HeadDim               int  `json:"head_dim"`
+	Vocab                 int  `json:"vocab"`
+	TieEmbeddings         bool `json:"tie_embeddings"`
+	MaxPositionEmbeddings *int `json:"max_position_embeddings,omitempty"`
+}
+
+// Quantization is the AWQ recipe.
+type Quantization struct {
+	Method      string       `json:"method"`
+	Bits        int          `json:"bits"`
+	GroupSize   int          `json:"group_size"`
+	ZeroPoint   bool         `json:"zero_point"`
+	Version     string       `json:"version"`
+	Kernel      string       `json:"kernel"`
+	Ignore      []string     `json:"ignore"`
+	Calibration *Calibration `json:"calibration,omitempty"`
+}
+
+// Calibration is the AWQ calibration data.
+type Calibration struct {
+	Dataset string `json:"dataset"`
+	Samples int    `json:"samples"`
+	SeqLen  int    `json:"seq_len"`
+}
+
+// Engine holds every engine setting with defaults resolved, and for vLLM the
+// config file it will be started with.
+type Engine struct {
+	Kind                 string         `json:"kind"`
+	Version              string         `json:"version"`
+	Host                 string         `json:"host"`
+	Port                 int            `json:"port"`
+	MaxModelLen          int            `json:"max_model_len"`
+	MaxNumSeqs           int            `json:"max_num_seqs"`
+	MaxNumBatchedTokens  int            `json:"max_num_batched_tokens"`
+	GPUMemoryUtilization float64        `json:"gpu_memory_utilization"`
+	EnablePrefixCaching  bool           `json:"enable_prefix_caching"`
+	KVCacheDtype         string         `json:"kv_cache_dtype"`
+	Dtype                string         `json:"dtype"`
+	Seed                 int            `json:"seed"`
+	TensorParallelSize   int            `json:"tensor_parallel_size"`
+	KVOvercommit         bool           `json:"kv_overcommit"`
+	ExtraArgs            []string       `json:"extra_args"`
+	ConfigFile           string         `json:"config_file,omitempty"`
+	Config               map[string]any `json:"config,omitempty"`
+	ConfigYAML           string         `json:"config_yaml,omitempty"`
+}
+
+// Workload is what is sent.
+type Workload struct {
+	Kind         string   `json:"kind"`
+	API          string   `json:"api"`
+	Seed         int      `json:"seed"`
+	InputTokens  *int     `json:"input_tokens,omitempty"`
+	OutputTokens *int     `json:"output_tokens,omitempty"`
+	IgnoreEOS    bool     `json:"ignore_eos"`
+	Dataset      *Dataset `json:"dataset,omitempty"`
+}
+
+// Dataset is a data file identified by its hash.
+type Dataset struct {
+	Name      string `json:"name"`
+	Format    string `json:"format"`
+	SHA256    string `json:"sha256"`
+	URL       string `json:"url"`
+	Path      string `json:"path"`
+	SizeBytes int64  `json:"size_bytes"`
+	License   string `json:"license,omitempty"`
+}
+
+// Level is one load level of the sweep.
+type Level struct {
+	Index int     `json:"index"`
+	Kind  string  `json:"kind"`
+	Value float64 `json:"value"`
+}
+
+// Sweep is the ordered list of levels and how each is run.
+type Sweep struct {
+	Levels          []Level  `json:"levels"`
+	PromptsPerLevel int      `json:"prompts_per_level"`
+	Warmup          int      `json:"warmup"`
+	Burstiness      float64  `json:"burstiness"`
+	MaxConcurrency  *int     `json:"max_concurrency,omitempty"`
+	MaxDurationS    *float64 `json:"max_duration_s,omitempty"`
+}
+
+// SLO thresholds in milliseconds.
+type SLO struct {
+	TTFTP99Ms *float64 `json:"ttft_p99_ms,omitempty"`
+	TPOTP99Ms *float64 `json:"tpot_p99_ms,omitempty"`
+	ITLP99Ms  *float64 `json:"itl_p99_ms,omitempty"`
+	E2ELP99Ms *float64 `json:"e2el_p99_ms,omitempty"`
+}
+
+// Eval is the quality evaluation.
+type Eval struct {
+	Baseline      string `json:"baseline,omitempty"`
+	Limit         *int   `json:"limit,omitempty"`
+	NumConcurrent int    `json:"num_concurrent"`
+	Tasks         []Task `json:"tasks"`
+}
+
+// Task is one lm-eval task.
+type Task struct {
+	Name   string `json:"name"`
+	Shots  int    `json:"shots"`
+	Metric string `json:"metric"`
+	Filter string `json:"filter,omitempty"`
+	Limit  *int   `json:"limit,omitempty"`
+}
+
+// Cost is what to price and compare.
+type Cost struct {
+	Formula           string   `json:"formula"`
+	Utilization       []float64 `json:"utilization"`
+	BudgetUSDPerMonth *float64 `json:"budget_usd_per_month,omitempty"`
+	Compare           []API    `json:"compare"`
+}
+
+// API is a commercial endpoint's price.
+type API struct {
+	Name                string   `json:"name"`
+	Provider            string   `json:"provider"`
+	Model               string   `json:"model"`
+	BaseURL             string   `json:"base_url"`
+	USDPer1MInput       float64  `json:"usd_per_1m_input"`
+	USDPer1MOutput      float64  `json:"usd_per_1m_output"`
+	USDPer1MCachedInput *float64 `json:"usd_per_1m_cached_input,omitempty"`
+	Source              string   `json:"source"`
+	Observed            string   `json:"observed"`
+}
+
+// Step is one command of the run. Argv is what runs without Nix (pinned
+// project-local venvs, bin/forge); Nix, when set, is the same command inside
+// the flake's dev shell, used when `nix` is on PATH.
+type Step struct {
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Argv        []string `json:"argv"`
+	Nix         []string `json:"nix,omitempty"`
+	Background  bool     `json:"background,omitempty"`
+}
+
+// CostFormula is the headline formula, carried into every plan and cost file.
+const CostFormula = "usd_per_1m_tokens = gpu_hourly_usd * 1e6 / (3600 * throughput_tokens_per_s * utilization)"
+
+// Encode renders the plan as canonical JSON: fixed field order, two-space
+// indent, trailing newline, HTML left unescaped, and the hash filled in over
+// the same rendering with an empty hash. The output is byte-identical for the
+// same inputs.
+func Encode(p *Plan) ([]byte, error) {
+	p.Hash = ""
+	raw, err := marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(raw)
+	p.Hash = "sha256:" + hex.EncodeToString(sum[:])
+	return marshal(p)
+}
+
+func marshal(p *Plan) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(p); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Validate checks encoded plan JSON against schemas/plan.schema.json.
+func Validate(data []byte) error {
+	findings, err := schemas.ValidateJSON(schemas.Plan, data)
+	if err != nil {
+		return err
+	}
+	if len(findings) > 0 {
+		var b bytes.Buffer
+		for _, f := range findings {
+			fmt.Fprintf(&b, "\n  %s: %s", f.Pointer, f.Message)
+		}
+		return fmt.Errorf("plan does not match %s:%s", schemas.Plan, b.String())
+	}
+	return nil
+}
+
+func forgeVersion() string { return provenance.Version }

@@ -1,0 +1,67 @@
+package plan
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// Paths of the pinned tools when Nix is not used; the Makefile creates them.
+const (
+	forgeBin = "bin/forge"
+	vllmBin  = ".venv/serve/bin/vllm"
+	lmEval   = ".venv/eval/bin/lm_eval"
+)
+
+// steps lists the commands of one run in order. {run_dir} is replaced by
+// the run directory when the run starts.
+func steps(p *Plan) []Step {
+	base := fmt.Sprintf("http://%s:%d", p.Engine.Host, p.Engine.Port)
+	var out []Step
+	switch p.Engine.Kind {
+	case "vllm":
+		serve := []string{"serve", "--config", "{run_dir}/" + VLLMConfigFile}
+		serve = append(serve, p.Engine.ExtraArgs...)
+		out = append(out, Step{Name: "serve", Background: true,
+			Description: fmt.Sprintf("start vLLM %s with the generated config; logs to {run_dir}/server.log", p.Engine.Version),
+			Argv:        append([]string{vllmBin}, serve...),
+			Nix:         append([]string{"nix", "develop", ".#serve", "--command", "vllm"}, serve...)})
+	case "twin":
+		out = append(out, Step{Name: "serve", Background: true,
+			Description: "start the embedded twin engine for this experiment",
+			Argv:        []string{forgeBin, "twin", "--experiment", p.Experiment, "--listen", fmt.Sprintf("%s:%d", p.Engine.Host, p.Engine.Port)}})
+	}
+	out = append(out, Step{Name: "wait", Description: "wait until the server answers " + base + "/health",
+		Argv: []string{forgeBin, "wait", "--url", base + "/health", "--timeout", "900s"}})
+	out = append(out, Step{Name: "bench", Description: "run every sweep level, scraping /metrics before and after each",
+		Argv: []string{forgeBin, "bench", "--plan", "{run_dir}/plan.json", "--out", "{run_dir}/bench"}})
+	if p.Eval != nil && p.Engine.Kind == "vllm" {
+		for _, t := range p.Eval.Tasks {
+			args := []string{"--model", "local-completions",
+				"--model_args", fmt.Sprintf("base_url=%s/v1/completions,model=%s,tokenizer=%s,num_concurrent=%d,tokenized_requests=False,max_retries=3",
+					base, p.Model.ServedName, p.Model.Repo, p.Eval.NumConcurrent),
+				"--tasks", t.Name, "--num_fewshot", strconv.Itoa(t.Shots),
+				"--output_path", "{run_dir}/eval/" + t.Name, "--log_samples", "--seed", "0"}
+			if lim := taskLimit(p.Eval, t); lim != nil {
+				args = append(args, "--limit", strconv.Itoa(*lim))
+			}
+			out = append(out, Step{Name: "eval:" + t.Name,
+				Description: fmt.Sprintf("lm-eval %s, %d-shot, against the running server", t.Name, t.Shots),
+				Argv:        append([]string{lmEval}, args...),
+				Nix:         append([]string{"nix", "develop", ".#eval", "--command", "lm_eval"}, args...)})
+		}
+	}
+	out = append(out,
+		Step{Name: "stop", Description: "stop the server (always, also after a failure)", Argv: []string{forgeBin, "stop", "--pidfile", "{run_dir}/server.pid"}},
+		Step{Name: "cost", Description: "cost per 1M tokens from the measured throughput", Argv: []string{forgeBin, "cost", "{run_dir}"}},
+		Step{Name: "chart", Description: "the canonical charts", Argv: []string{forgeBin, "chart", "{run_dir}"}},
+		Step{Name: "report", Description: "report.md from the files above", Argv: []string{forgeBin, "report", "{run_dir}"}},
+	)
+	return out
+}
+
+func taskLimit(e *Eval, t Task) *int {
+	if t.Limit != nil {
+		return t.Limit
+	}
+	return e.Limit
+}
