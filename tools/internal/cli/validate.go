@@ -79,7 +79,6 @@ func runValidate(_ context.Context, env Env, args []string) error {
 	return nil
 }
 
-
 // splitPaths separates experiment files from result trees. A directory may
 // hold either; results are validated per tree so messages name their root.
 func splitPaths(paths []string) (hclFiles, dataRoots []string, err error) {

@@ -27,7 +27,7 @@ func functions() map[string]function.Function {
 		"format": stdlib.FormatFunc, "join": stdlib.JoinFunc, "lower": stdlib.LowerFunc,
 		"upper": stdlib.UpperFunc, "replace": stdlib.ReplaceFunc, "split": stdlib.SplitFunc,
 		"trimspace": stdlib.TrimSpaceFunc,
-		"coalesce": stdlib.CoalesceFunc, "merge": stdlib.MergeFunc, "keys": stdlib.KeysFunc,
+		"coalesce":  stdlib.CoalesceFunc, "merge": stdlib.MergeFunc, "keys": stdlib.KeysFunc,
 		"values": stdlib.ValuesFunc, "lookup": stdlib.LookupFunc,
 	}
 }
@@ -226,4 +226,3 @@ func scalarVal(f reflect.Value) (cty.Value, bool) {
 	}
 	return cty.NilVal, false
 }
-

@@ -212,10 +212,10 @@ type Task struct {
 
 // Cost is what to price and compare.
 type Cost struct {
-	Formula           string   `json:"formula"`
+	Formula           string    `json:"formula"`
 	Utilization       []float64 `json:"utilization"`
-	BudgetUSDPerMonth *float64 `json:"budget_usd_per_month,omitempty"`
-	Compare           []API    `json:"compare"`
+	BudgetUSDPerMonth *float64  `json:"budget_usd_per_month,omitempty"`
+	Compare           []API     `json:"compare"`
 }
 
 // API is a commercial endpoint's price.
