@@ -20,6 +20,7 @@ func runValidate(_ context.Context, env Env, args []string) error {
 	fset := newFlags(env, "validate", "[--strict] [--var name=value]... [paths...]  (default: experiments/)")
 	strict := fset.Bool("strict", false, "treat warnings (e.g. stale prices) as errors")
 	today := fset.String("today", "", "reference date YYYY-MM-DD for price staleness (default: today)")
+	maxAge := fset.Int("max-price-age", 180, "days after which a price's observed date is stale (a warning)")
 	vars := varFlags{}
 	fset.Var(vars, "var", "set a variable: name=value (repeatable)")
 	paths, err := parse(fset, args)
@@ -29,7 +30,10 @@ func runValidate(_ context.Context, env Env, args []string) error {
 	if len(paths) == 0 {
 		paths = []string{"experiments"}
 	}
-	opts := experiment.Options{Vars: vars}
+	if *maxAge < 1 {
+		return usageErr("--max-price-age must be at least 1 day")
+	}
+	opts := experiment.Options{Vars: vars, PriceMaxAgeDays: *maxAge}
 	if *today != "" {
 		t, err := time.Parse("2006-01-02", *today)
 		if err != nil {

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 
 	"github.com/forge-bench/forge/schemas"
@@ -26,6 +27,9 @@ func Build(cfg *experiment.Config, e *experiment.Experiment) (*Plan, error) {
 		Workload:     workload(e.Workload),
 		Sweep:        sweep(e.Sweep),
 		Placeholders: map[string]string{"run_dir": "results/<experiment>/<run-id>, chosen when the run starts"},
+	}
+	for _, f := range []*float64{&p.Memory.BudgetGiB, &p.Memory.WeightsGiB, &p.Memory.OverheadGiB, &p.Memory.KVCacheGiB} {
+		*f = round(*f, 3)
 	}
 	if e.Description != nil {
 		p.Description = *e.Description
@@ -138,10 +142,8 @@ func nonNil(s []string) []string {
 	return s
 }
 
+// round keeps derived GiB figures short so that plans diff cleanly.
 func round(v float64, digits int) float64 {
-	p := 1.0
-	for i := 0; i < digits; i++ {
-		p *= 10
-	}
-	return float64(int64(v*p+0.5)) / p
+	p := math.Pow(10, float64(digits))
+	return math.Round(v*p) / p
 }
