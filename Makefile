@@ -37,7 +37,7 @@ unit: ## go test -race over every package
 	$(GO) test -race -count=1 ./...
 
 fuzz: ## a short fuzz run of the HCL decoder (FUZZTIME=15s)
-	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./tools/internal/experiment
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x ./tools/internal/experiment
 
 lint: $(STATICCHECK) ## gofmt, go vet, staticcheck
 	@unformatted="$$(gofmt -l tools schemas)"; \
