@@ -22,7 +22,7 @@ LDFLAGS     := -X $(PKG)/tools/internal/provenance.Commit=$(COMMIT)$(DIRTY)
 
 PYTHON      ?= python3
 
-.PHONY: help build test unit fuzz lint validate run flake-check venv-serve venv-eval clean
+.PHONY: help build test unit fuzz lint validate run flake-check bench-harness venv-serve venv-eval clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -36,8 +36,12 @@ test: lint unit fuzz validate flake-check run ## everything CI checks
 unit: ## go test -race over every package
 	$(GO) test -race -count=1 ./...
 
-fuzz: ## a short fuzz run of the HCL decoder (FUZZTIME=15s)
+fuzz: ## short fuzz runs of the HCL decoder and the stream parser (FUZZTIME=15s each)
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x ./tools/internal/experiment
+	$(GO) test -run '^$$' -fuzz '^FuzzStream$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x ./tools/internal/bench
+
+bench-harness: ## the load generator against an in-process streaming server at 64/256/1024 streams
+	$(GO) test -run '^$$' -bench '^BenchmarkHarness$$' -benchtime 1x ./tools/internal/bench
 
 lint: $(STATICCHECK) ## gofmt, go vet, staticcheck
 	@unformatted="$$(gofmt -l tools schemas)"; \

@@ -1,0 +1,151 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/forge-bench/forge/tools/internal/provenance"
+)
+
+// Provenance says where a summary's numbers came from (common.schema.json).
+type Provenance struct {
+	ForgeVersion          string   `json:"forge_version"`
+	ForgeCommit           string   `json:"forge_commit"`
+	Engine                Engine   `json:"engine"`
+	GPU                   string   `json:"gpu"`
+	GPUSource             string   `json:"gpu_source"`
+	ModelRepo             string   `json:"model_repo"`
+	ModelRevision         *string  `json:"model_revision"`
+	ServedModel           string   `json:"served_model"`
+	ModelRoot             *string  `json:"model_root"`
+	BaseURL               string   `json:"base_url"`
+	DatasetSHA256         *string  `json:"dataset_sha256"`
+	PriceObserved         *string  `json:"price_observed"`
+	PlanHash              *string  `json:"plan_hash"`
+	RequestSequenceSHA256 *string  `json:"request_sequence_sha256"`
+	TimeScale             *float64 `json:"time_scale"`
+	Host                  string   `json:"host,omitempty"`
+}
+
+// Engine names the serving engine as the server reports it.
+type Engine struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Declared is what a plan says about the target, used where the server
+// cannot tell (GPU on a remote host, model revision).
+type Declared struct {
+	EngineName    string
+	EngineVersion string
+	GPU           string
+	ModelRepo     string
+	ModelRevision string
+	PriceObserved string
+	PlanHash      string
+}
+
+// DiscoverProvenance asks the server for its version (/version) and model
+// (/v1/models), and this host for its GPU (nvidia-smi), falling back to the
+// plan's declarations, marked as such. Failures leave "unknown", never abort.
+func DiscoverProvenance(ctx context.Context, hc *http.Client, baseURL, model string, d Declared) Provenance {
+	p := Provenance{ForgeVersion: provenance.Version, ForgeCommit: provenance.Commit, BaseURL: baseURL, ServedModel: model,
+		Engine: Engine{Name: or(d.EngineName, "unknown"), Version: or(d.EngineVersion, "unknown")}}
+	p.Host, _ = os.Hostname()
+	var ver map[string]any
+	if getJSON(ctx, hc, ServerURL(baseURL)+"/version", &ver) == nil {
+		if v, ok := ver["version"].(string); ok && v != "" {
+			p.Engine.Version = v
+		}
+		if e, ok := ver["engine"].(string); ok && e != "" {
+			p.Engine.Name = e
+		} else if p.Engine.Name == "unknown" {
+			p.Engine.Name = "vllm"
+		}
+		if ts, ok := ver["time_scale"].(float64); ok && ts > 0 {
+			p.TimeScale = &ts
+		}
+	}
+	var models struct {
+		Data []struct {
+			ID   string `json:"id"`
+			Root string `json:"root"`
+		} `json:"data"`
+	}
+	if getJSON(ctx, hc, APIBase(baseURL)+"/models", &models) == nil {
+		for _, m := range models.Data {
+			if m.ID == model && m.Root != "" {
+				root := m.Root
+				p.ModelRoot = &root
+			}
+		}
+	}
+	p.ModelRepo = or(d.ModelRepo, model)
+	if d.ModelRevision != "" {
+		p.ModelRevision = &d.ModelRevision
+	}
+	if d.PriceObserved != "" {
+		p.PriceObserved = &d.PriceObserved
+	}
+	if d.PlanHash != "" {
+		p.PlanHash = &d.PlanHash
+	}
+	switch gpu := nvidiaSMI(ctx); {
+	case gpu != "" && p.TimeScale == nil && p.Engine.Name != "twin":
+		p.GPU, p.GPUSource = gpu, "nvidia-smi"
+	case d.GPU != "":
+		p.GPU, p.GPUSource = d.GPU, "declared"
+	default:
+		p.GPU, p.GPUSource = "unknown", "unknown"
+	}
+	return p
+}
+
+func getJSON(ctx context.Context, hc *http.Client, url string, v any) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: HTTP %d", url, resp.StatusCode)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// nvidiaSMI names the local GPUs ("NVIDIA RTX A5000" or "2 x NVIDIA H100 …").
+func nvidiaSMI(ctx context.Context) string {
+	if _, err := exec.LookPath("nvidia-smi"); err != nil {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "nvidia-smi", "--query-gpu=name", "--format=csv,noheader").Output()
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) > 1 {
+		return fmt.Sprintf("%d x %s", len(lines), strings.TrimSpace(lines[0]))
+	}
+	return strings.TrimSpace(lines[0])
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

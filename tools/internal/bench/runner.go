@@ -1,0 +1,224 @@
+package bench
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// LateThreshold is how far behind its schedule an open-loop send may be
+// before it counts as late (the client, not the server, shaped the load).
+const LateThreshold = time.Millisecond
+
+// LevelSpec says how to run one level.
+type LevelSpec struct {
+	Level          Level
+	RunID          string
+	Prompts        []Prompt // measured, in order
+	Warmup         []Prompt // sent first, not recorded
+	Burstiness     float64  // open loop: gamma shape (1 = Poisson)
+	MaxConcurrency int      // open loop: cap on in-flight requests (0 = none)
+	MaxDuration    time.Duration
+	Seed           uint64
+	Counter        Counter
+}
+
+// Sink receives each record as its request finishes, in completion order.
+type Sink func(Record) error
+
+// RunLevel runs one level: warmup (closed loop, unrecorded), then the
+// measured requests, closed loop for a concurrency level and paced by a
+// gamma arrival process for a rate level. When ctx is cancelled (first
+// Ctrl-C) or MaxDuration passes, no new request is sent, those in flight
+// finish, and the run is marked incomplete. Requests are not cancelled by
+// ctx: a second Ctrl-C ends the process instead.
+func RunLevel(ctx context.Context, c *Client, spec LevelSpec, sink Sink) (LevelRun, error) {
+	lr := LevelRun{Level: spec.Level, NumPrompts: len(spec.Prompts), Warmup: len(spec.Warmup)}
+	if err := warmup(ctx, c, spec); err != nil {
+		return lr, err
+	}
+	stop := ctx
+	if spec.MaxDuration > 0 {
+		var cancel context.CancelFunc
+		stop, cancel = context.WithTimeout(ctx, spec.MaxDuration)
+		defer cancel()
+	}
+	reqCtx := context.WithoutCancel(ctx)
+	var (
+		mu       sync.Mutex
+		sinkErr  error
+		wg       sync.WaitGroup
+		sent     int
+		lastDone time.Time
+	)
+	start := time.Now()
+	finish := func(p Prompt, tl Timeline, due *time.Time, ready time.Time) {
+		r := Measure(tl, p.PromptTokens, spec.Counter)
+		r.RunID, r.Level, r.RequestIndex = spec.RunID, spec.Level, p.Index
+		r.PromptHash = promptHash(p.Text)
+		r.ActualSendS = tl.Sent.Sub(start).Seconds()
+		r.QueueWaitMs = ms(max(tl.Handed.Sub(ready), 0))
+		if due != nil {
+			r.ScheduledSendS = ptr(due.Sub(start).Seconds())
+			r.Late = tl.Sent.Sub(*due) > LateThreshold
+		}
+		done := time.Now()
+		mu.Lock()
+		defer mu.Unlock()
+		if done.After(lastDone) {
+			lastDone = done
+		}
+		if r.Late {
+			lr.LateSends++
+		}
+		lr.Records = append(lr.Records, r)
+		if err := sink(r); err != nil && sinkErr == nil {
+			sinkErr = err
+		}
+	}
+	if spec.Level.Kind == "rate" {
+		sent = openLoop(stop, reqCtx, c, spec, start, &wg, finish)
+	} else {
+		sent = closedLoop(stop, reqCtx, c, spec, finish)
+	}
+	wg.Wait()
+	lr.Start, lr.End = start, lastDone
+	if lastDone.IsZero() {
+		lr.End = start
+	}
+	if len(lr.Records) > 0 {
+		first := lr.Records[0].ActualSendS
+		for _, r := range lr.Records {
+			first = min(first, r.ActualSendS)
+		}
+		lr.Start = start.Add(time.Duration(first * float64(time.Second)))
+	}
+	lr.Incomplete = sent < len(spec.Prompts)
+	return lr, sinkErr
+}
+
+// closedLoop keeps Level.Value requests in flight. A request's queue wait is
+// the time it was offered to the workers until one took it and sent it.
+func closedLoop(stop, reqCtx context.Context, c *Client, spec LevelSpec, finish func(Prompt, Timeline, *time.Time, time.Time)) int {
+	type job struct {
+		p       Prompt
+		offered time.Time
+	}
+	jobs := make(chan job)
+	var wg sync.WaitGroup
+	for w := 0; w < int(spec.Level.Value); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				finish(j.p, c.Do(reqCtx, j.p), nil, j.offered)
+			}
+		}()
+	}
+	sent := 0
+dispatch:
+	for _, p := range spec.Prompts {
+		select {
+		case jobs <- job{p, time.Now()}:
+			sent++
+		case <-stop.Done():
+			break dispatch
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	return sent
+}
+
+// openLoop sends on the pacer's schedule; with a concurrency cap a due
+// request waits for a slot, and that wait shows as queue wait and lateness.
+func openLoop(stop, reqCtx context.Context, c *Client, spec LevelSpec, start time.Time, wg *sync.WaitGroup, finish func(Prompt, Timeline, *time.Time, time.Time)) int {
+	pacer := NewGammaPacer(len(spec.Prompts), spec.Level.Value, orOne(spec.Burstiness), spec.Seed)
+	var slots chan struct{}
+	if spec.MaxConcurrency > 0 {
+		slots = make(chan struct{}, spec.MaxConcurrency)
+	}
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	sent := 0
+	for sent < len(spec.Prompts) {
+		wait, done := pacer.Pace(time.Since(start), sent)
+		if done {
+			break
+		}
+		if wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-stop.Done():
+				return sent
+			}
+		}
+		if slots != nil {
+			select {
+			case slots <- struct{}{}:
+			case <-stop.Done():
+				return sent
+			}
+		}
+		due := start.Add(pacer.Due(sent))
+		p := spec.Prompts[sent]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if slots != nil {
+				defer func() { <-slots }()
+			}
+			finish(p, c.Do(reqCtx, p), &due, due)
+		}()
+		sent++
+	}
+	return sent
+}
+
+// warmup sends the warmup prompts closed loop and fails the level only
+// when every one of them failed (the server is not there, or rejects all).
+func warmup(ctx context.Context, c *Client, spec LevelSpec) error {
+	if len(spec.Warmup) == 0 {
+		return nil
+	}
+	conc := int(spec.Level.Value)
+	if spec.Level.Kind == "rate" {
+		conc = max(spec.MaxConcurrency, 1)
+	}
+	conc = max(min(conc, len(spec.Warmup)), 1)
+	var (
+		mu      sync.Mutex
+		failed  int
+		lastErr string
+	)
+	ws := LevelSpec{Level: Level{Kind: "concurrency", Value: float64(conc)}, Prompts: spec.Warmup}
+	closedLoop(ctx, context.WithoutCancel(ctx), c, ws, func(p Prompt, tl Timeline, _ *time.Time, _ time.Time) {
+		if tl.Status != "ok" || len(tl.Content) == 0 {
+			mu.Lock()
+			failed++
+			lastErr = tl.Reason
+			mu.Unlock()
+		}
+	})
+	if failed == len(spec.Warmup) {
+		return fmt.Errorf("warmup: all %d requests failed (last: %s)", failed, lastErr)
+	}
+	return ctx.Err()
+}
+
+func orOne(v float64) float64 {
+	if v <= 0 {
+		return 1
+	}
+	return v
+}
+
+// promptHash identifies a prompt across runs without storing its text.
+func promptHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:8])
+}

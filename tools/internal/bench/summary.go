@@ -1,0 +1,178 @@
+package bench
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/forge-bench/forge/schemas"
+	"github.com/forge-bench/forge/tools/internal/scrape"
+)
+
+// SLO holds per-request thresholds in milliseconds, keyed ttft_ms, tpot_ms,
+// itl_ms, e2el_ms. The experiment's *_p99_ms values are used both per request
+// (goodput) and on the level's p99 (slo_met).
+type SLO map[string]float64
+
+// Summary is one level's result (schema forge.bench.summary/v1).
+type Summary struct {
+	Schema               string         `json:"schema"`
+	RunID                string         `json:"run_id"`
+	Experiment           string         `json:"experiment"`
+	Level                Level          `json:"level"`
+	Predicted            bool           `json:"predicted"`
+	Source               string         `json:"source"`
+	API                  string         `json:"api,omitempty"`
+	TokenSource          string         `json:"token_source,omitempty"`
+	StartedAt            string         `json:"started_at"`
+	FinishedAt           string         `json:"finished_at"`
+	DurationS            float64        `json:"duration_s"`
+	NumPrompts           int            `json:"num_prompts"`
+	Completed            int            `json:"completed"`
+	Failed               int            `json:"failed"`
+	FailuresByReason     map[string]int `json:"failures_by_reason"`
+	Warmup               int            `json:"warmup"`
+	LateSends            int            `json:"late_sends"`
+	Incomplete           bool           `json:"incomplete"`
+	RequestThroughput    float64        `json:"request_throughput"`
+	OutputThroughput     float64        `json:"output_throughput"`
+	TotalTokenThroughput float64        `json:"total_token_throughput"`
+	TotalInputTokens     int            `json:"total_input_tokens"`
+	TotalOutputTokens    int            `json:"total_output_tokens"`
+	Goodput              Goodput        `json:"goodput"`
+	TTFT                 Stats          `json:"ttft_ms"`
+	TPOT                 Stats          `json:"tpot_ms"`
+	ITL                  Stats          `json:"itl_ms"`
+	E2EL                 Stats          `json:"e2el_ms"`
+	Server               *scrape.View   `json:"server,omitempty"`
+	Provenance           Provenance     `json:"provenance"`
+}
+
+// Goodput is vLLM's goodput plus whether the level as a whole meets the SLO.
+type Goodput struct {
+	RequestRate *float64 `json:"request_rate"`
+	SLO         SLO      `json:"slo"`
+	SLOMet      *bool    `json:"slo_met"`
+}
+
+// LevelRun is what a level produced, before it is summarised.
+type LevelRun struct {
+	Level      Level
+	Records    []Record
+	Start, End time.Time // first send, last completion
+	NumPrompts int
+	Warmup     int
+	LateSends  int
+	Incomplete bool
+}
+
+// Summarize applies the level definitions of docs/metrics.md (vLLM's):
+// duration from the first send to the last completion; throughputs over it
+// counting completed requests only; latency statistics over completed
+// requests, ITL pooled over every gap of every completed request.
+func (lr LevelRun) Summarize(runID, experiment string, slo SLO, prov Provenance) Summary {
+	s := Summary{Schema: schemas.BenchSummary, RunID: runID, Experiment: experiment, Level: lr.Level, Source: "forge",
+		StartedAt: lr.Start.UTC().Format(time.RFC3339Nano), FinishedAt: lr.End.UTC().Format(time.RFC3339Nano),
+		NumPrompts: lr.NumPrompts, Warmup: lr.Warmup, LateSends: lr.LateSends, Incomplete: lr.Incomplete,
+		FailuresByReason: map[string]int{}, Provenance: prov, Goodput: Goodput{SLO: slo}}
+	if s.Goodput.SLO == nil {
+		s.Goodput.SLO = SLO{}
+	}
+	if d := lr.End.Sub(lr.Start); d > 0 {
+		s.DurationS = d.Seconds()
+	}
+	var ttft, tpot, itl, e2el []float64
+	good := 0
+	for _, r := range lr.Records {
+		if r.Status != "ok" {
+			s.Failed++
+			s.FailuresByReason[failureClass(r)]++
+			continue
+		}
+		s.Completed++
+		s.TotalInputTokens += r.PromptTokens
+		s.TotalOutputTokens += r.OutputTokens
+		ttft = append(ttft, *r.TTFTMs)
+		e2el = append(e2el, *r.E2ELMs)
+		if r.TPOTMs != nil {
+			tpot = append(tpot, *r.TPOTMs)
+		}
+		itl = append(itl, r.ITLMs...)
+		if meets(r, slo) {
+			good++
+		}
+	}
+	if s.DurationS > 0 {
+		s.RequestThroughput = float64(s.Completed) / s.DurationS
+		s.OutputThroughput = float64(s.TotalOutputTokens) / s.DurationS
+		s.TotalTokenThroughput = float64(s.TotalInputTokens+s.TotalOutputTokens) / s.DurationS
+	}
+	s.TTFT, s.TPOT, s.ITL, s.E2EL = Summarize(ttft), Summarize(tpot), Summarize(itl), Summarize(e2el)
+	if len(slo) > 0 {
+		rate := 0.0
+		if s.DurationS > 0 {
+			rate = float64(good) / s.DurationS
+		}
+		s.Goodput.RequestRate = &rate
+		met := s.Completed > 0
+		for k, limit := range slo {
+			if st := s.stats(k); st == nil || st.P99 == nil || *st.P99 > limit {
+				met = false
+			}
+		}
+		s.Goodput.SLOMet = &met
+	}
+	return s
+}
+
+func (s *Summary) stats(key string) *Stats {
+	switch key {
+	case "ttft_ms":
+		return &s.TTFT
+	case "tpot_ms":
+		return &s.TPOT
+	case "itl_ms":
+		return &s.ITL
+	case "e2el_ms":
+		return &s.E2EL
+	}
+	return nil
+}
+
+// meets says whether one completed request meets every threshold. TPOT is
+// undefined for one-token outputs and then does not count against it; for
+// ITL the request's own p99 gap is compared.
+func meets(r Record, slo SLO) bool {
+	for k, limit := range slo {
+		var v *float64
+		switch k {
+		case "ttft_ms":
+			v = r.TTFTMs
+		case "tpot_ms":
+			v = r.TPOTMs
+		case "e2el_ms":
+			v = r.E2ELMs
+		case "itl_ms":
+			if len(r.ITLMs) > 0 {
+				sorted := append([]float64(nil), r.ITLMs...)
+				sort.Float64s(sorted)
+				v = ptr(Percentile(sorted, 99))
+			}
+		}
+		if v != nil && *v > limit {
+			return false
+		}
+	}
+	return true
+}
+
+// failureClass groups failures by status and the head of the reason
+// ("error: HTTP 429", "error: stream cut mid-way"), so that counts stay
+// few even when messages carry details.
+func failureClass(r Record) string {
+	head, _, _ := strings.Cut(r.Error, ":")
+	if head == "" {
+		return r.Status
+	}
+	return r.Status + ": " + head
+}

@@ -1,0 +1,244 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/forge-bench/forge/schemas"
+	"github.com/forge-bench/forge/tools/internal/scrape"
+)
+
+// Config is a whole benchmark: the target, the request sequence, the levels.
+type Config struct {
+	Client         ClientConfig
+	RunID          string
+	Experiment     string
+	Levels         []Level
+	Prompts        []Prompt
+	Warmup         []Prompt
+	Burstiness     float64
+	MaxConcurrency int
+	MaxDuration    time.Duration
+	Seed           uint64
+	SLO            SLO
+	Counter        Counter
+	TokenSource    string // how prompt lengths were counted
+	DatasetSHA256  string
+	SequenceSHA256 string
+	Declared       Declared
+	ScrapeInterval time.Duration // 0: before/after only
+	NoScrape       bool
+	Out            string
+	Progress       io.Writer // nil: silent
+}
+
+// GCPercent is the garbage collector's target during a run. Streams
+// allocate little that lives long, so collecting less often trades a few
+// MB of heap for fewer pauses in the middle of timing a token.
+const GCPercent = 400
+
+// LevelName is the file stem of a level: index first so files sort in run order.
+func LevelName(l Level) string {
+	return fmt.Sprintf("%02d-%s-%s", l.Index, l.Kind, strconv.FormatFloat(l.Value, 'f', -1, 64))
+}
+
+// Run runs every level in order, writing <level>.jsonl (records, streamed)
+// and <level>.summary.json under Out. A cancelled context ends the current
+// level gracefully (its summary is written, marked incomplete) and skips
+// the rest. Summaries that fail their schema are still written, and the
+// failure returned, so nothing measured is lost.
+func Run(ctx context.Context, cfg Config) ([]Summary, error) {
+	defer debug.SetGCPercent(debug.SetGCPercent(GCPercent))
+	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+		return nil, err
+	}
+	c := NewClient(cfg.Client)
+	prov := DiscoverProvenance(ctx, c.http, cfg.Client.BaseURL, cfg.Client.Model, cfg.Declared)
+	if cfg.DatasetSHA256 != "" {
+		prov.DatasetSHA256 = &cfg.DatasetSHA256
+	}
+	if cfg.SequenceSHA256 != "" {
+		prov.RequestSequenceSHA256 = &cfg.SequenceSHA256
+	}
+	metricsURL := ServerURL(cfg.Client.BaseURL) + "/metrics"
+	var out []Summary
+	for _, lvl := range cfg.Levels {
+		if ctx.Err() != nil {
+			break
+		}
+		s, err := runOne(ctx, c, cfg, lvl, prov, metricsURL)
+		if s != nil {
+			out = append(out, *s)
+		}
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+func runOne(ctx context.Context, c *Client, cfg Config, lvl Level, prov Provenance, metricsURL string) (*Summary, error) {
+	stem := filepath.Join(cfg.Out, LevelName(lvl))
+	f, err := os.Create(stem + ".jsonl")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	w := bufio.NewWriter(f)
+	var before scrape.Snapshot
+	var sampler *scrape.Sampler
+	scraped := false
+	if !cfg.NoScrape {
+		if before, err = scrape.Fetch(ctx, c.http, metricsURL); err == nil {
+			scraped = true
+			if cfg.ScrapeInterval > 0 {
+				sampler = scrape.StartSampler(ctx, c.http, metricsURL, cfg.ScrapeInterval)
+			}
+		} else {
+			progressf(cfg.Progress, "level %s: no server metrics (%v); continuing without them\n", LevelName(lvl), err)
+		}
+	}
+	prog := startProgress(cfg.Progress, LevelName(lvl), len(cfg.Prompts))
+	spec := LevelSpec{Level: lvl, RunID: cfg.RunID, Prompts: cfg.Prompts, Warmup: cfg.Warmup, Burstiness: cfg.Burstiness,
+		MaxConcurrency: cfg.MaxConcurrency, MaxDuration: cfg.MaxDuration, Seed: cfg.Seed + uint64(lvl.Index), Counter: cfg.Counter}
+	lr, runErr := RunLevel(ctx, c, spec, func(r Record) error {
+		prog.add(r)
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(append(b, '\n')); err != nil {
+			return err
+		}
+		return w.Flush()
+	})
+	prog.stop()
+	if runErr != nil && len(lr.Records) == 0 {
+		return nil, fmt.Errorf("level %s: %w", LevelName(lvl), runErr)
+	}
+	if err := f.Sync(); err != nil && runErr == nil {
+		runErr = err
+	}
+	s := lr.Summarize(cfg.RunID, cfg.Experiment, cfg.SLO, prov)
+	s.API, s.TokenSource = cfg.Client.API, cfg.TokenSource
+	if scraped {
+		after, err := scrape.Fetch(context.WithoutCancel(ctx), c.http, metricsURL)
+		var samples []scrape.Snapshot
+		if sampler != nil {
+			samples, _ = sampler.Stop()
+		}
+		if err == nil {
+			view := scrape.Diff(before, after, samples)
+			s.Server = &view
+		}
+	}
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return &s, err
+	}
+	data = append(data, '\n')
+	if err := os.WriteFile(stem+".summary.json", data, 0o644); err != nil {
+		return &s, err
+	}
+	if findings, err := schemas.ValidateJSON(schemas.BenchSummary, data); err != nil || len(findings) > 0 {
+		return &s, fmt.Errorf("internal error: %s.summary.json does not match its schema: %v %v", stem, findings, err)
+	}
+	progressf(cfg.Progress, "level %s: %d ok, %d failed, %.1f output tok/s, TTFT p50 %s ms%s\n", LevelName(lvl), s.Completed, s.Failed,
+		s.OutputThroughput, fmtMs(s.TTFT.P50), map[bool]string{true: " (incomplete)", false: ""}[s.Incomplete])
+	return &s, runErr
+}
+
+func fmtMs(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(*v, 'f', 1, 64)
+}
+
+func progressf(w io.Writer, format string, args ...any) {
+	if w != nil {
+		fmt.Fprintf(w, format, args...)
+	}
+}
+
+// progress shows level, done/total and live output tokens/s: a redrawn line
+// on a terminal, a plain line every 5 s otherwise.
+type progress struct {
+	w             io.Writer
+	tty           bool
+	name          string
+	total         int
+	done, failed  atomic.Int64
+	tokens        atomic.Int64
+	start         time.Time
+	quit, stopped chan struct{}
+}
+
+func startProgress(w io.Writer, name string, total int) *progress {
+	p := &progress{w: w, name: name, total: total, start: time.Now(), quit: make(chan struct{}), stopped: make(chan struct{})}
+	if w == nil {
+		close(p.stopped)
+		return p
+	}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.tty = true
+		}
+	}
+	every := 5 * time.Second
+	if p.tty {
+		every = 200 * time.Millisecond
+	}
+	go func() {
+		defer close(p.stopped)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				p.draw()
+			case <-p.quit:
+				if p.tty {
+					p.draw()
+					fmt.Fprintln(p.w)
+				}
+				return
+			}
+		}
+	}()
+	return p
+}
+
+func (p *progress) add(r Record) {
+	p.done.Add(1)
+	if r.Status != "ok" {
+		p.failed.Add(1)
+	}
+	p.tokens.Add(int64(r.OutputTokens))
+}
+
+func (p *progress) draw() {
+	el := time.Since(p.start).Seconds()
+	line := fmt.Sprintf("level %s: %d/%d done, %d failed, %.0f tok/s", p.name, p.done.Load(), p.total, p.failed.Load(), float64(p.tokens.Load())/max(el, 1e-9))
+	if p.tty {
+		fmt.Fprintf(p.w, "\r\033[K%s", line)
+	} else {
+		fmt.Fprintln(p.w, line)
+	}
+}
+
+func (p *progress) stop() {
+	if p.w != nil {
+		close(p.quit)
+	}
+	<-p.stopped
+}
