@@ -29,9 +29,10 @@ experiment "llama31_8b_bf16_a5000" {
   }
 
   workload "sharegpt" {
-    dataset = dataset.sharegpt_v3_1k
-    api     = "completions"
-    seed    = 42
+    dataset       = dataset.sharegpt_v3_1k
+    api           = "completions"
+    seed          = 42
+    output_tokens = 256 # the 1k subset holds prompts only: the output length of every request
   }
 
   sweep {
@@ -85,9 +86,10 @@ experiment "llama31_8b_awq_a5000" {
   }
 
   workload "sharegpt" {
-    dataset = dataset.sharegpt_v3_1k
-    api     = "completions"
-    seed    = 42
+    dataset       = dataset.sharegpt_v3_1k
+    api           = "completions"
+    seed          = 42
+    output_tokens = 256 # the 1k subset holds prompts only: the output length of every request
   }
 
   sweep {

@@ -177,9 +177,9 @@ func (c *Client) completion(ctx context.Context, p Prompt, tl *Timeline, started
 
 func (c *Client) chat(ctx context.Context, p Prompt, tl *Timeline, started func()) error {
 	stream, err := c.oa.CreateChatCompletionStream(ctx, openai.ChatCompletionRequest{
-		Model:     c.cfg.Model,
-		Messages:  []openai.ChatCompletionMessage{{Role: openai.ChatMessageRoleUser, Content: p.Text}},
-		MaxTokens: p.MaxTokens, Stream: true,
+		Model:               c.cfg.Model,
+		Messages:            []openai.ChatCompletionMessage{{Role: openai.ChatMessageRoleUser, Content: p.Text}},
+		MaxCompletionTokens: p.MaxTokens, Stream: true,
 		StreamOptions: &openai.StreamOptions{IncludeUsage: true},
 	})
 	if err != nil {

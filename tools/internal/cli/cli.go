@@ -62,6 +62,7 @@ type command struct {
 var commands = map[string]command{
 	"validate": {"check experiments (.hcl) and result files (.json, .jsonl)", runValidate},
 	"plan":     {"print the fully resolved plan of one experiment as canonical JSON", runPlan},
+	"bench":    {"run a load sweep against an OpenAI-compatible server (vLLM metrics)", runBench},
 	"version":  {"print Forge's version and commit", runVersion},
 }
 

@@ -57,7 +57,9 @@ type Bucket struct {
 }
 
 // Diff builds a View from the before and after snapshots and the samples taken
-// in between (sorted by At here; the order given does not matter).
+// in between (sorted by At here; the order given does not matter). A sample
+// taken before before.At or after after.At is ignored (when those are set):
+// placed between them it would read as a counter going down.
 //
 // Increases are computed as Prometheus' increase() does, pair by pair along
 // before, samples…, after: a value lower than the previous one is a reset, and
@@ -65,7 +67,12 @@ type Bucket struct {
 // after value, never a negative delta. A series absent from before counts from
 // zero.
 func Diff(before, after Snapshot, samples []Snapshot) View {
-	mid := slices.Clone(samples)
+	mid := make([]Snapshot, 0, len(samples))
+	for _, s := range samples {
+		if (before.At.IsZero() || !s.At.Before(before.At)) && (after.At.IsZero() || !s.At.After(after.At)) {
+			mid = append(mid, s)
+		}
+	}
 	slices.SortStableFunc(mid, func(a, b Snapshot) int { return a.At.Compare(b.At) })
 	seq := make([]Snapshot, 0, len(mid)+2)
 	seq = append(seq, before)

@@ -120,10 +120,10 @@ func Parse(r io.Reader, at time.Time) (Snapshot, error) {
 
 // renames maps a deprecated vLLM metric name (as in vLLM's source, before
 // prometheus_client adds _total to counters) to its replacement. Each pair
-// carries the same measurement: vLLM 0.9.2–0.11 and 0.11–0.14 fed both names
-// from the same value while the old one was deprecated. Sources:
-// vllm/v1/metrics/loggers.py (v0.9.2, v0.11.0, v0.12.0, v0.15.0) and
-// vllm/engine/metrics.py (v0.6.0).
+// carries the same measurement: while both names were exposed, vLLM fed them
+// from the same value in the same call. Sources: vllm/v1/metrics/loggers.py
+// at v0.9.2, v0.10.2, v0.11.0, v0.12.0, v0.14.0, v0.15.0 and
+// vllm/engine/metrics.py at v0.6.0.
 var renames = map[string]string{
 	// Deprecated 0.9.2, hidden behind --show-hidden-metrics-for-version in
 	// 0.11, gone in 0.12. In V0 (0.6) it was the only KV-cache gauge.
@@ -131,8 +131,9 @@ var renames = map[string]string{
 	// The same renames for the prefix-cache counters (exposed with _total).
 	"vllm:gpu_prefix_cache_queries": "vllm:prefix_cache_queries",
 	"vllm:gpu_prefix_cache_hits":    "vllm:prefix_cache_hits",
-	// Deprecated 0.11 (still emitted by default there), hidden 0.12–0.14,
-	// gone in 0.15. In V0 it held the same per-token gaps.
+	// Per-token gaps under both names: the new one appeared in 0.10.2, the
+	// old one is still emitted by default in 0.11, hidden 0.12–0.14, gone
+	// in 0.15. V0 (0.6) recorded the same gaps under the old name.
 	"vllm:time_per_output_token_seconds": "vllm:inter_token_latency_seconds",
 }
 

@@ -59,8 +59,10 @@ func (s series) keys() []string {
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
+// counterValue reads a counter; a negative one is invalid and skipped.
 func counterValue(m *dto.Metric) (float64, bool) {
-	return m.GetCounter().GetValue(), m.GetCounter() != nil
+	v := m.GetCounter().GetValue()
+	return v, m.GetCounter() != nil && v >= 0
 }
 
 func summarySum(m *dto.Metric) (float64, bool) {

@@ -218,6 +218,12 @@ def gen_06():
     e2e.labels(MODEL).observe(3.0)
     e2e.labels(MODEL).observe(4.0)
     success.labels(MODEL, "stop").inc(2)
+    info = {"block_size": "16", "gpu_memory_utilization": "0.9", "swap_space_bytes": "4294967296",
+            "num_gpu_blocks_override": "None", "cache_dtype": "auto", "sliding_window": "None",
+            "enable_prefix_caching": "False", "cpu_offload_gb": "0", "num_gpu_blocks": "2249",
+            "num_cpu_blocks": "2048"}
+    Gauge("vllm:cache_config_info", "Information of the LLMEngine CacheConfig",
+          labelnames=list(info), multiprocess_mode="mostrecent").labels(**info).set(1)
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
     with open("vllm-0.6-old-names.txt", "wb") as f:
