@@ -33,12 +33,13 @@ build: ## build bin/forge
 test: lint unit fuzz validate flake-check run ## everything CI checks
 	@echo "make test: all checks passed"
 
-unit: ## go test -race over every package
-	$(GO) test -race -count=1 ./...
+unit: ## go test -race over every package, one package at a time (timing tests need the CPU)
+	$(GO) test -race -count=1 -p 1 ./...
 
-fuzz: ## short fuzz runs of the HCL decoder and the stream parser (FUZZTIME=15s each)
+fuzz: ## short fuzz runs: HCL decoder, SSE stream parser, /metrics parser (FUZZTIME=15s each)
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x ./tools/internal/experiment
 	$(GO) test -run '^$$' -fuzz '^FuzzStream$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x ./tools/internal/bench
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x ./tools/internal/scrape
 
 bench-harness: ## the load generator against an in-process streaming server at 64/256/1024 streams
 	$(GO) test -run '^$$' -bench '^BenchmarkHarness$$' -benchtime 1x ./tools/internal/bench

@@ -168,7 +168,9 @@ func TestFaults(t *testing.T) {
 		t.Run(tt.fault, func(t *testing.T) {
 			srv := newScripted(t, script{ttft: 2 * time.Millisecond, gap: time.Millisecond, tokens: 5, prompt: 4, fault: tt.fault, all: tt.all})
 			cfg := baseConfig(t, srv.URL, "completions", Level{Kind: "concurrency", Value: 2})
-			cfg.Client.Timeout = 300 * time.Millisecond
+			if tt.fault == "stall" {
+				cfg.Client.Timeout = 500 * time.Millisecond
+			}
 			sums, err := Run(context.Background(), cfg)
 			if err != nil {
 				t.Fatal(err)

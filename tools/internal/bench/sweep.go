@@ -131,11 +131,11 @@ func runOne(ctx context.Context, c *Client, cfg Config, lvl Level, prov Provenan
 	s := lr.Summarize(cfg.RunID, cfg.Experiment, cfg.SLO, prov)
 	s.API, s.TokenSource = cfg.Client.API, cfg.TokenSource
 	if scraped {
-		after, err := scrape.Fetch(context.WithoutCancel(ctx), c.http, metricsURL)
 		var samples []scrape.Snapshot
 		if sampler != nil {
 			samples, _ = sampler.Stop()
 		}
+		after, err := scrape.Fetch(context.WithoutCancel(ctx), c.http, metricsURL)
 		if err == nil {
 			view := scrape.Diff(before, after, samples)
 			s.Server = &view
