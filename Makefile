@@ -60,13 +60,9 @@ validate: build ## check experiments/ and every result file under results/
 	@if find results -name '*.json' -o -name '*.jsonl' | grep -q .; then \
 		$(FORGE) validate results; else echo "results/: no result files yet"; fi
 
-run: build ## the main job on the default experiment (EXPERIMENT=twin)
+run: build ## the main job: validate, then run the default experiment end to end (EXPERIMENT=twin)
 	$(FORGE) validate $(EXPERIMENTS)
-	@run_id="$$(date -u +%Y%m%dT%H%M%SZ)-$(COMMIT)"; dir="results/$(EXPERIMENT)/$$run_id"; \
-	mkdir -p "$$dir"; \
-	$(FORGE) plan $(EXPERIMENT) --out "$$dir/plan.json"; \
-	$(FORGE) validate "$$dir" >/dev/null; \
-	echo "run $$run_id: plan at $$dir/plan.json (benchmark, cost and report stages are not built yet)"
+	$(FORGE) run $(EXPERIMENT)
 
 flake-check: ## nix-instantiate --parse flake.nix (required in CI, skipped elsewhere without nix-bin)
 	@if command -v nix-instantiate >/dev/null; then \

@@ -37,9 +37,10 @@ type Sink func(Record) error
 // ctx: a second Ctrl-C ends the process instead.
 func RunLevel(ctx context.Context, c *Client, spec LevelSpec, sink Sink) (LevelRun, error) {
 	lr := LevelRun{Level: spec.Level, NumPrompts: len(spec.Prompts), Warmup: len(spec.Warmup)}
-	if err := warmup(ctx, c, spec); err != nil {
+	if err := Warmup(ctx, c, spec); err != nil {
 		return lr, err
 	}
+	spec.Warmup = nil
 	stop := ctx
 	if spec.MaxDuration > 0 {
 		var cancel context.CancelFunc
@@ -179,9 +180,9 @@ func openLoop(stop, reqCtx context.Context, c *Client, spec LevelSpec, start tim
 	return sent
 }
 
-// warmup sends the warmup prompts closed loop and fails the level only
+// Warmup sends the warmup prompts closed loop and fails the level only
 // when every one of them failed (the server is not there, or rejects all).
-func warmup(ctx context.Context, c *Client, spec LevelSpec) error {
+func Warmup(ctx context.Context, c *Client, spec LevelSpec) error {
 	if len(spec.Warmup) == 0 {
 		return nil
 	}

@@ -94,6 +94,14 @@ func runOne(ctx context.Context, c *Client, cfg Config, lvl Level, prov Provenan
 	}
 	defer f.Close()
 	w := bufio.NewWriter(f)
+	spec := LevelSpec{Level: lvl, RunID: cfg.RunID, Prompts: cfg.Prompts, Warmup: cfg.Warmup, Burstiness: cfg.Burstiness,
+		MaxConcurrency: cfg.MaxConcurrency, MaxDuration: cfg.MaxDuration, Seed: cfg.Seed + uint64(lvl.Index), Counter: cfg.Counter}
+	// Warm up before the first scrape, so the server's counters cover
+	// exactly the measured requests.
+	if err := Warmup(ctx, c, spec); err != nil {
+		return nil, fmt.Errorf("level %s: %w", LevelName(lvl), err)
+	}
+	spec.Warmup = nil
 	var before scrape.Snapshot
 	var sampler *scrape.Sampler
 	scraped := false
@@ -108,8 +116,6 @@ func runOne(ctx context.Context, c *Client, cfg Config, lvl Level, prov Provenan
 		}
 	}
 	prog := startProgress(cfg.Progress, LevelName(lvl), len(cfg.Prompts))
-	spec := LevelSpec{Level: lvl, RunID: cfg.RunID, Prompts: cfg.Prompts, Warmup: cfg.Warmup, Burstiness: cfg.Burstiness,
-		MaxConcurrency: cfg.MaxConcurrency, MaxDuration: cfg.MaxDuration, Seed: cfg.Seed + uint64(lvl.Index), Counter: cfg.Counter}
 	lr, runErr := RunLevel(ctx, c, spec, func(r Record) error {
 		prog.add(r)
 		b, err := json.Marshal(r)
@@ -128,6 +134,7 @@ func runOne(ctx context.Context, c *Client, cfg Config, lvl Level, prov Provenan
 	if err := f.Sync(); err != nil && runErr == nil {
 		runErr = err
 	}
+	lr.Warmup = len(cfg.Warmup)
 	s := lr.Summarize(cfg.RunID, cfg.Experiment, cfg.SLO, prov)
 	s.API, s.TokenSource = cfg.Client.API, cfg.TokenSource
 	if scraped {

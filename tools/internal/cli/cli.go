@@ -63,6 +63,7 @@ var commands = map[string]command{
 	"validate": {"check experiments (.hcl) and result files (.json, .jsonl)", runValidate},
 	"plan":     {"print the fully resolved plan of one experiment as canonical JSON", runPlan},
 	"bench":    {"run a load sweep against an OpenAI-compatible server (vLLM metrics)", runBench},
+	"run":      {"run an experiment end to end: plan, serve, bench, stop, into results/", runRun},
 	"twin":     {"serve an experiment with the embedded engine model of vLLM (no GPU)", runTwin},
 	"predict":  {"predict an experiment's sweep with the twin's model, in virtual time", runPredict},
 	"version":  {"print Forge's version and commit", runVersion},

@@ -29,6 +29,7 @@ func PredictLevel(cfg Config, lvl bench.Level, prompts []bench.Prompt, burstines
 		sent[s], index[s] = at, p
 		inFlight++
 	}
+	var sentAtFinish float64
 	var due func(i int) float64
 	limit := len(prompts)
 	if lvl.Kind == "rate" {
@@ -41,9 +42,28 @@ func PredictLevel(cfg Config, lvl bench.Level, prompts []bench.Prompt, burstines
 		limit = int(lvl.Value)
 		due = func(int) float64 { return 0 }
 	}
-	for next < len(prompts) || inFlight > 0 {
-		for next < len(prompts) && inFlight < limit && due(next) <= eng.Now() {
-			add(max(due(next), eng.Now()*boolf(lvl.Kind != "rate")))
+	// A closed-loop client sends its next request when the last token of
+	// the previous one reaches it: just after the engine has started the
+	// following step, so the request joins one step later (as live).
+	// The clients' first requests all arrive at the start (the live runner
+	// waits CoalesceWindow after waking so that they start together).
+	ready, deferred := 0, 0
+	var readyAt float64
+	if lvl.Kind != "rate" {
+		for i := 0; i < min(limit, len(prompts)); i++ {
+			add(0)
+		}
+	}
+	for next < len(prompts) || inFlight > 0 || deferred > 0 || ready > 0 {
+		if eng.Idle() && ready == 0 {
+			ready, readyAt, deferred = deferred, sentAtFinish, 0
+		}
+		for ; ready > 0 && next < len(prompts); ready-- {
+			add(readyAt)
+		}
+		ready = 0
+		for lvl.Kind == "rate" && next < len(prompts) && inFlight < limit && due(next) <= eng.Now() {
+			add(max(due(next), 0))
 		}
 		if eng.Idle() {
 			if next < len(prompts) {
@@ -55,10 +75,15 @@ func PredictLevel(cfg Config, lvl bench.Level, prompts []bench.Prompt, burstines
 		if dur, events := eng.Step(); dur == 0 && len(events) == 0 {
 			break // nothing can be scheduled (cannot happen for admissible requests)
 		} else {
+			ready, readyAt, deferred = deferred, sentAtFinish, 0
 			for _, ev := range events {
 				if ev.Done {
 					inFlight--
 					lr.Records = append(lr.Records, record(ev.Seq, sent[ev.Seq], index[ev.Seq], lvl))
+					if lvl.Kind != "rate" {
+						deferred++
+						sentAtFinish = eng.Now()
+					}
 				}
 			}
 		}
@@ -74,13 +99,6 @@ func PredictLevel(cfg Config, lvl bench.Level, prompts []bench.Prompt, burstines
 		lr.End = epoch.Add(seconds(last))
 	}
 	return lr
-}
-
-func boolf(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -18,6 +18,10 @@ type Handle struct {
 	Tokens chan Token // buffered for the whole output: the engine never blocks on a slow client
 }
 
+// CoalesceWindow is how long an idle runner waits, after the first request
+// wakes it, for the requests sent at the same moment.
+const CoalesceWindow = 5 * time.Millisecond
+
 // Runner drives an Engine in real time: each step sleeps for its modelled
 // duration divided by the time scale, then hands its tokens to the
 // requests. One goroutine owns the schedule; requests join at the next step
@@ -84,6 +88,10 @@ func (r *Runner) Run(ctx context.Context) {
 		if idle {
 			select {
 			case <-r.wake:
+				// Requests sent together (a sweep level starting) arrive
+				// within a moment of each other; let them start together,
+				// so a live run is reproducible and matches predict.
+				time.Sleep(CoalesceWindow)
 				next = time.Now()
 				continue
 			case <-ctx.Done():

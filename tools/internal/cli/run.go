@@ -1,0 +1,185 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/forge-bench/forge/tools/internal/bench"
+	"github.com/forge-bench/forge/tools/internal/plan"
+	"github.com/forge-bench/forge/tools/internal/provenance"
+	"github.com/forge-bench/forge/tools/internal/results"
+	"github.com/forge-bench/forge/tools/internal/twin"
+)
+
+// runRun executes an experiment end to end: plan → serve → wait → bench →
+// stop, into results/<experiment>/<run-id>/. The server is always stopped,
+// also after a failure or Ctrl-C; what was measured stays on disk.
+func runRun(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "run", "NAME [--experiments DIR] [--results DIR] [--run-id ID] [--time-scale X]")
+	dir := fs.String("experiments", "experiments", "directory of experiments")
+	resultsDir := fs.String("results", "results", "results root")
+	runID := fs.String("run-id", "", "run id (default: UTC time and commit)")
+	scale := fs.Float64("time-scale", 1, "twin only: modelled seconds per wall second")
+	healthTimeout := fs.Duration("health-timeout", 15*time.Minute, "how long to wait for the server to answer /health")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageErr("run wants one experiment name")
+	}
+	p, err := planFor(env, "", *dir, pos[0], nil)
+	if err != nil {
+		return err
+	}
+	if *runID == "" {
+		*runID = time.Now().UTC().Format("20060102T150405Z") + "-" + shortCommit()
+	}
+	runDir := filepath.Join(*resultsDir, p.Experiment, *runID)
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		return problems("%v", err)
+	}
+	data, err := plan.Encode(p)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(runDir, "plan.json"), data, 0o644); err != nil {
+		return problems("%v", err)
+	}
+	if p.Engine.ConfigYAML != "" {
+		if err := os.WriteFile(filepath.Join(runDir, p.Engine.ConfigFile), []byte(p.Engine.ConfigYAML), 0o644); err != nil {
+			return problems("%v", err)
+		}
+	}
+	base := fmt.Sprintf("http://%s:%d", p.Engine.Host, p.Engine.Port)
+	stop, err := startServer(ctx, env, p, runDir, *scale)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	if err := waitHealthy(ctx, base+"/health", *healthTimeout); err != nil {
+		return problems("%v; server log: %s", err, filepath.Join(runDir, "server.log"))
+	}
+	fmt.Fprintf(env.Stderr, "run %s: server ready at %s\n", *runID, base)
+	var f benchFlags
+	f.planPath, f.out, f.runID = filepath.Join(runDir, "plan.json"), filepath.Join(runDir, "bench"), *runID
+	f.timeout, f.scrapeInterval = 10*time.Minute, time.Second
+	cfg, err := benchConfig(ctx, f, map[string]bool{})
+	if err != nil {
+		return err
+	}
+	cfg.Progress = env.Stderr
+	sums, benchErr := bench.Run(ctx, cfg)
+	stop()
+	probs, err := results.ValidateTree(runDir)
+	if err != nil {
+		return problems("%v", err)
+	}
+	for _, pr := range probs {
+		fmt.Fprintln(env.Stderr, pr.String())
+	}
+	if benchErr != nil {
+		return problems("bench: %v (kept in %s)", benchErr, runDir)
+	}
+	if len(probs) > 0 {
+		return problems("%d result file problem(s) in %s", len(probs), runDir)
+	}
+	fmt.Fprintf(env.Stdout, "run %s: %d level(s) in %s\n", *runID, len(sums), runDir)
+	for _, s := range sums {
+		fmt.Fprintf(env.Stdout, "  %-18s %8.1f output tok/s  TTFT p50 %s ms  TPOT p50 %s ms  %d ok / %d failed\n",
+			bench.LevelName(s.Level), s.OutputThroughput, f1(s.TTFT.P50), f1(s.TPOT.P50), s.Completed, s.Failed)
+	}
+	if ctx.Err() != nil {
+		return problems("interrupted; partial results kept in %s", runDir)
+	}
+	return nil
+}
+
+func shortCommit() string {
+	c := strings.TrimSuffix(provenance.Commit, "-dirty")
+	if len(c) > 12 {
+		c = c[:12]
+	}
+	return c
+}
+
+// startServer starts the experiment's engine and returns its stop function
+// (idempotent). The twin runs in this process; vLLM runs as a child process,
+// inside the flake's serve shell when nix is on PATH, logging to server.log.
+func startServer(ctx context.Context, env Env, p *plan.Plan, runDir string, scale float64) (func(), error) {
+	switch p.Engine.Kind {
+	case "twin":
+		hs, run, l, err := twinServer(p, fmt.Sprintf("%s:%d", p.Engine.Host, p.Engine.Port), scale, twin.Faults{}, int64(p.Engine.Seed))
+		if err != nil {
+			return nil, err
+		}
+		sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		go func() { _ = serveTwin(sctx, hs, run, l); close(done) }()
+		return func() { cancel(); <-done }, nil
+	default:
+		step := p.Steps[0]
+		argv := step.Argv
+		if _, err := exec.LookPath("nix"); err == nil && len(step.Nix) > 0 {
+			argv = step.Nix
+		}
+		for i := range argv {
+			argv[i] = strings.ReplaceAll(argv[i], "{run_dir}", runDir)
+		}
+		logPath := filepath.Join(runDir, "server.log")
+		logf, err := os.Create(logPath)
+		if err != nil {
+			return nil, problems("%v", err)
+		}
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Stdout, cmd.Stderr = logf, logf
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := cmd.Start(); err != nil {
+			logf.Close()
+			return nil, problems("start %s: %v (see %s)", strings.Join(argv, " "), err, logPath)
+		}
+		_ = os.WriteFile(filepath.Join(runDir, "server.pid"), []byte(fmt.Sprint(cmd.Process.Pid)), 0o644)
+		fmt.Fprintf(env.Stderr, "started %s (pid %d), log %s\n", strings.Join(argv, " "), cmd.Process.Pid, logPath)
+		stopped := false
+		return func() {
+			if stopped {
+				return
+			}
+			stopped = true
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+			t := time.AfterFunc(30*time.Second, func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+			_ = cmd.Wait()
+			t.Stop()
+			logf.Close()
+		}, nil
+	}
+}
+
+// waitHealthy polls url until it answers 200, the timeout passes or ctx ends.
+func waitHealthy(ctx context.Context, url string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	c := &http.Client{Timeout: 2 * time.Second}
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if resp, err := c.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s did not answer within %s", url, timeout)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
