@@ -46,7 +46,7 @@ func PredictLevel(cfg Config, lvl bench.Level, prompts []bench.Prompt, burstines
 	// the previous one reaches it: just after the engine has started the
 	// following step, so the request joins one step later (as live).
 	// The clients' first requests all arrive at the start (the live runner
-	// waits CoalesceWindow after waking so that they start together).
+	// coalesces arrivals after waking so that they start together).
 	ready, deferred := 0, 0
 	var readyAt float64
 	if lvl.Kind != "rate" {

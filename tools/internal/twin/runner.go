@@ -18,9 +18,27 @@ type Handle struct {
 	Tokens chan Token // buffered for the whole output: the engine never blocks on a slow client
 }
 
-// CoalesceWindow is how long an idle runner waits, after the first request
-// wakes it, for the requests sent at the same moment.
-const CoalesceWindow = 5 * time.Millisecond
+// An idle runner woken by a request waits until no further request has
+// arrived for CoalesceQuiet (at most CoalesceMax), so that the requests
+// sent at the same moment, such as the start of a sweep level, start
+// together, however slowly the client sends them.
+const (
+	CoalesceQuiet = 3 * time.Millisecond
+	CoalesceMax   = 50 * time.Millisecond
+)
+
+func (r *Runner) coalesce() {
+	limit := time.After(CoalesceMax)
+	for {
+		select {
+		case <-r.wake:
+		case <-time.After(CoalesceQuiet):
+			return
+		case <-limit:
+			return
+		}
+	}
+}
 
 // Runner drives an Engine in real time: each step sleeps for its modelled
 // duration divided by the time scale, then hands its tokens to the
@@ -91,7 +109,7 @@ func (r *Runner) Run(ctx context.Context) {
 				// Requests sent together (a sweep level starting) arrive
 				// within a moment of each other; let them start together,
 				// so a live run is reproducible and matches predict.
-				time.Sleep(CoalesceWindow)
+				r.coalesce()
 				next = time.Now()
 				continue
 			case <-ctx.Done():
