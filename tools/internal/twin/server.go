@@ -148,7 +148,7 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, chat bool) {
 		return
 	}
 	st := &stream{s: s, w: w, chat: chat, id: fmt.Sprintf("%s-%d", map[bool]string{true: "chatcmpl", false: "cmpl"}[chat], n),
-		words: wordsFor(s.cfg.Seed, text), fault: fault, prompt: prompt, arrived: arrived}
+		words: wordsFor(s.cfg.Seed, text), fault: fault, prompt: prompt, arrived: arrived, last: arrived}
 	if q.Stream {
 		st.usage = q.StreamOptions != nil && q.StreamOptions.IncludeUsage
 		st.run(r.Context(), h)
@@ -168,6 +168,7 @@ type stream struct {
 	prompt  int
 	usage   bool
 	arrived time.Time
+	last    time.Time // the previous token's arrival
 }
 
 func (st *stream) chunk(choices any, usage any) {
@@ -190,70 +191,84 @@ func (st *stream) choice(text string, finish any, first bool) []map[string]any {
 	return []map[string]any{{"index": 0, "text": text, "logprobs": nil, "finish_reason": finish, "stop_reason": nil}}
 }
 
+// next waits for the request's next token and records its latency (TTFT
+// for the first, ITL after). ok is false when the client went away: the
+// request is then aborted.
+func (st *stream) next(ctx context.Context, h *Handle) (tok Token, ok bool) {
+	select {
+	case <-ctx.Done():
+		st.s.run.Abort(h)
+		st.s.metrics.success.WithLabelValues("abort").Inc()
+		return tok, false
+	case tok = <-h.Tokens:
+	}
+	now := time.Now()
+	if tok.N == 1 {
+		st.s.observeFirst(st.arrived, now, h)
+	} else {
+		st.s.metrics.itl.Observe(now.Sub(st.last).Seconds() * st.s.run.Scale())
+	}
+	st.last = now
+	if tok.Done {
+		st.s.observeDone(st.arrived, now, h)
+	}
+	return tok, true
+}
+
 // run streams tokens as the engine produces them, applying any fault.
 func (st *stream) run(ctx context.Context, h *Handle) {
 	st.w.Header().Set("Content-Type", "text/event-stream")
 	st.w.Header().Set("Cache-Control", "no-cache")
 	fl, _ := st.w.(http.Flusher)
-	last := st.arrived
 	for {
-		select {
-		case <-ctx.Done():
-			st.s.run.Abort(h)
-			st.s.metrics.success.WithLabelValues("abort").Inc()
+		tok, ok := st.next(ctx, h)
+		if !ok {
 			return
-		case tok := <-h.Tokens:
-			now := time.Now()
-			if tok.N == 1 {
-				st.s.observeFirst(st.arrived, now, h)
-				if st.fault == faultSlowFirst {
-					time.Sleep(st.s.cfg.Faults.SlowFirstToken)
-				}
-				if st.chat {
-					st.chunk([]map[string]any{{"index": 0, "delta": map[string]any{"role": "assistant", "content": ""}, "logprobs": nil, "finish_reason": nil}}, nil)
-				}
-			} else {
-				st.s.metrics.itl.Observe(now.Sub(last).Seconds() * st.s.run.Scale())
+		}
+		if tok.N == 1 {
+			if st.fault == faultSlowFirst {
+				time.Sleep(st.s.cfg.Faults.SlowFirstToken)
 			}
-			last = now
-			half := h.Seq.MaxTokens/2 + 1
-			switch {
-			case st.fault == faultCut && tok.N == half:
-				st.s.run.Abort(h)
-				if hj, ok := st.w.(http.Hijacker); ok {
-					if conn, _, err := hj.Hijack(); err == nil {
-						_ = conn.Close()
-					}
-				}
-				return
-			case st.fault == faultMalformed && tok.N == half:
-				st.s.run.Abort(h)
-				fmt.Fprint(st.w, "data: {\"id\": \"broken\", \"choices\": [\n\n")
-				if fl != nil {
-					fl.Flush()
-				}
-				return
-			case st.fault == faultStall && tok.N == half:
-				time.Sleep(st.s.cfg.Faults.Stall)
+			if st.chat {
+				st.chunk([]map[string]any{{"index": 0, "delta": map[string]any{"role": "assistant", "content": ""}, "logprobs": nil, "finish_reason": nil}}, nil)
 			}
-			var finish any
-			if tok.Done {
-				finish = "length"
-			}
-			st.chunk(st.choice(st.words(tok.N), finish, false), nil)
-			if tok.Done {
-				st.s.observeDone(st.arrived, now, h)
-				if st.usage {
-					st.chunk([]any{}, usageOf(st.prompt, tok.N))
+		}
+		half := h.Seq.MaxTokens/2 + 1
+		switch {
+		case st.fault == faultCut && tok.N == half:
+			st.s.run.Abort(h)
+			if hj, ok := st.w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					_ = conn.Close()
 				}
-				fmt.Fprint(st.w, "data: [DONE]\n\n")
 			}
+			return
+		case st.fault == faultMalformed && tok.N == half:
+			st.s.run.Abort(h)
+			fmt.Fprint(st.w, "data: {\"id\": \"broken\", \"choices\": [\n\n")
 			if fl != nil {
 				fl.Flush()
 			}
-			if tok.Done {
-				return
+			return
+		case st.fault == faultStall && tok.N == half:
+			time.Sleep(st.s.cfg.Faults.Stall)
+		}
+		var finish any
+		if tok.Done {
+			finish = "length"
+		}
+		st.chunk(st.choice(st.words(tok.N), finish, false), nil)
+		if tok.Done {
+			if st.usage {
+				st.chunk([]any{}, usageOf(st.prompt, tok.N))
 			}
+			fmt.Fprint(st.w, "data: [DONE]\n\n")
+		}
+		if fl != nil {
+			fl.Flush()
+		}
+		if tok.Done {
+			return
 		}
 	}
 }
@@ -261,38 +276,26 @@ func (st *stream) run(ctx context.Context, h *Handle) {
 // collect answers a non-streaming request once the output is complete.
 func (st *stream) collect(ctx context.Context, h *Handle) {
 	var text strings.Builder
-	last := st.arrived
 	for {
-		select {
-		case <-ctx.Done():
-			st.s.run.Abort(h)
-			st.s.metrics.success.WithLabelValues("abort").Inc()
-			return
-		case tok := <-h.Tokens:
-			now := time.Now()
-			if tok.N == 1 {
-				st.s.observeFirst(st.arrived, now, h)
-			} else {
-				st.s.metrics.itl.Observe(now.Sub(last).Seconds() * st.s.run.Scale())
-			}
-			last = now
-			text.WriteString(st.words(tok.N))
-			if !tok.Done {
-				continue
-			}
-			st.s.observeDone(st.arrived, now, h)
-			var choice map[string]any
-			obj := "text_completion"
-			if st.chat {
-				obj = "chat.completion"
-				choice = map[string]any{"index": 0, "message": map[string]any{"role": "assistant", "content": text.String()}, "finish_reason": "length"}
-			} else {
-				choice = map[string]any{"index": 0, "text": text.String(), "logprobs": nil, "finish_reason": "length"}
-			}
-			writeJSON(st.w, http.StatusOK, map[string]any{"id": st.id, "object": obj, "created": st.s.created, "model": st.s.cfg.Model,
-				"choices": []any{choice}, "usage": usageOf(st.prompt, tok.N)})
+		tok, ok := st.next(ctx, h)
+		if !ok {
 			return
 		}
+		text.WriteString(st.words(tok.N))
+		if !tok.Done {
+			continue
+		}
+		var choice map[string]any
+		obj := "text_completion"
+		if st.chat {
+			obj = "chat.completion"
+			choice = map[string]any{"index": 0, "message": map[string]any{"role": "assistant", "content": text.String()}, "finish_reason": "length"}
+		} else {
+			choice = map[string]any{"index": 0, "text": text.String(), "logprobs": nil, "finish_reason": "length"}
+		}
+		writeJSON(st.w, http.StatusOK, map[string]any{"id": st.id, "object": obj, "created": st.s.created, "model": st.s.cfg.Model,
+			"choices": []any{choice}, "usage": usageOf(st.prompt, tok.N)})
+		return
 	}
 }
 
