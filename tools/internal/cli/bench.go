@@ -234,14 +234,7 @@ func fromPlan(ctx context.Context, p *plan.Plan, cfg *bench.Config) (workload.Sp
 	for _, l := range p.Sweep.Levels {
 		cfg.Levels = append(cfg.Levels, bench.Level{Kind: l.Kind, Value: l.Value, Index: l.Index})
 	}
-	cfg.SLO = bench.SLO{}
-	if s := p.SLO; s != nil {
-		for k, v := range map[string]*float64{"ttft_ms": s.TTFTP99Ms, "tpot_ms": s.TPOTP99Ms, "itl_ms": s.ITLP99Ms, "e2el_ms": s.E2ELP99Ms} {
-			if v != nil {
-				cfg.SLO[k] = *v
-			}
-		}
-	}
+	cfg.SLO = sloFromPlan(p)
 	cfg.Warmup = make([]bench.Prompt, p.Sweep.Warmup) // only its length is used
 	cfg.Declared = bench.Declared{EngineName: p.Engine.Kind, EngineVersion: p.Engine.Version, GPU: p.Hardware.GPU,
 		ModelRepo: p.Model.Repo, ModelRevision: p.Model.Revision, PriceObserved: p.Hardware.Price.Observed, PlanHash: p.Hash}
@@ -307,4 +300,17 @@ func parseSLO(s string) (bench.SLO, error) {
 		out[key] = x
 	}
 	return out, nil
+}
+
+// sloFromPlan turns the plan's *_p99_ms objectives into per-request thresholds.
+func sloFromPlan(p *plan.Plan) bench.SLO {
+	slo := bench.SLO{}
+	if s := p.SLO; s != nil {
+		for k, v := range map[string]*float64{"ttft_ms": s.TTFTP99Ms, "tpot_ms": s.TPOTP99Ms, "itl_ms": s.ITLP99Ms, "e2el_ms": s.E2ELP99Ms} {
+			if v != nil {
+				slo[k] = *v
+			}
+		}
+	}
+	return slo
 }

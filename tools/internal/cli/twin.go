@@ -168,14 +168,7 @@ func runPredict(ctx context.Context, env Env, args []string) error {
 	if ws.DatasetSHA256 != "" {
 		prov.DatasetSHA256 = &ws.DatasetSHA256
 	}
-	slo := bench.SLO{}
-	if s := p.SLO; s != nil {
-		for k, v := range map[string]*float64{"ttft_ms": s.TTFTP99Ms, "tpot_ms": s.TPOTP99Ms, "itl_ms": s.ITLP99Ms, "e2el_ms": s.E2ELP99Ms} {
-			if v != nil {
-				slo[k] = *v
-			}
-		}
-	}
+	slo := sloFromPlan(p)
 	if *out != "" {
 		if err := os.MkdirAll(*out, 0o755); err != nil {
 			return problems("%v", err)
