@@ -29,18 +29,14 @@ type LevelSpec struct {
 // Sink receives each record as its request finishes, in completion order.
 type Sink func(Record) error
 
-// RunLevel runs one level: warmup (closed loop, unrecorded), then the
-// measured requests, closed loop for a concurrency level and paced by a
+// RunLevel runs one level's measured requests (the caller runs Warmup
+// first, so it can scrape the server in between): closed loop for a concurrency level and paced by a
 // gamma arrival process for a rate level. When ctx is cancelled (first
 // Ctrl-C) or MaxDuration passes, no new request is sent, those in flight
 // finish, and the run is marked incomplete. Requests are not cancelled by
 // ctx: a second Ctrl-C ends the process instead.
 func RunLevel(ctx context.Context, c *Client, spec LevelSpec, sink Sink) (LevelRun, error) {
 	lr := LevelRun{Level: spec.Level, NumPrompts: len(spec.Prompts), Warmup: len(spec.Warmup)}
-	if err := Warmup(ctx, c, spec); err != nil {
-		return lr, err
-	}
-	spec.Warmup = nil
 	stop := ctx
 	if spec.MaxDuration > 0 {
 		var cancel context.CancelFunc

@@ -101,7 +101,6 @@ func runOne(ctx context.Context, c *Client, cfg Config, lvl Level, prov Provenan
 	if err := Warmup(ctx, c, spec); err != nil {
 		return nil, fmt.Errorf("level %s: %w", LevelName(lvl), err)
 	}
-	spec.Warmup = nil
 	var before scrape.Snapshot
 	var sampler *scrape.Sampler
 	scraped := false
@@ -134,7 +133,6 @@ func runOne(ctx context.Context, c *Client, cfg Config, lvl Level, prov Provenan
 	if err := f.Sync(); err != nil && runErr == nil {
 		runErr = err
 	}
-	lr.Warmup = len(cfg.Warmup)
 	s := lr.Summarize(cfg.RunID, cfg.Experiment, cfg.SLO, prov)
 	s.API, s.TokenSource = cfg.Client.API, cfg.TokenSource
 	if scraped {
@@ -160,11 +158,12 @@ func runOne(ctx context.Context, c *Client, cfg Config, lvl Level, prov Provenan
 		return &s, fmt.Errorf("internal error: %s.summary.json does not match its schema: %v %v", stem, findings, err)
 	}
 	progressf(cfg.Progress, "level %s: %d ok, %d failed, %.1f output tok/s, TTFT p50 %s ms%s\n", LevelName(lvl), s.Completed, s.Failed,
-		s.OutputThroughput, fmtMs(s.TTFT.P50), map[bool]string{true: " (incomplete)", false: ""}[s.Incomplete])
+		s.OutputThroughput, FormatMs(s.TTFT.P50), map[bool]string{true: " (incomplete)", false: ""}[s.Incomplete])
 	return &s, runErr
 }
 
-func fmtMs(v *float64) string {
+// FormatMs renders an optional millisecond figure with one decimal, "-" for none.
+func FormatMs(v *float64) string {
 	if v == nil {
 		return "-"
 	}

@@ -94,7 +94,7 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "run %s: %d level(s) in %s\n", *runID, len(sums), runDir)
 	for _, s := range sums {
 		fmt.Fprintf(env.Stdout, "  %-18s %8.1f output tok/s  TTFT p50 %s ms  TPOT p50 %s ms  %d ok / %d failed\n",
-			bench.LevelName(s.Level), s.OutputThroughput, f1(s.TTFT.P50), f1(s.TPOT.P50), s.Completed, s.Failed)
+			bench.LevelName(s.Level), s.OutputThroughput, bench.FormatMs(s.TTFT.P50), bench.FormatMs(s.TPOT.P50), s.Completed, s.Failed)
 	}
 	if ctx.Err() != nil {
 		return problems("interrupted; partial results kept in %s", runDir)

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/forge-bench/forge/tools/internal/bench"
@@ -184,7 +183,7 @@ func runPredict(ctx context.Context, env Env, args []string) error {
 		lr := twin.PredictLevel(cfg, lvl, prompts, p.Sweep.Burstiness, maxConc, uint64(p.Workload.Seed)+uint64(l.Index))
 		s := lr.Summarize("predict", p.Experiment, slo, prov)
 		s.Predicted, s.Source, s.API, s.TokenSource = true, "predict", p.Workload.API, ws.TokenSource
-		fmt.Fprintf(env.Stdout, "%-18s %10.2f %12.1f %12s %12s %12s\n", bench.LevelName(lvl), s.RequestThroughput, s.OutputThroughput, f1(s.TTFT.P50), f1(s.TPOT.P50), f1(s.E2EL.P50))
+		fmt.Fprintf(env.Stdout, "%-18s %10.2f %12.1f %12s %12s %12s\n", bench.LevelName(lvl), s.RequestThroughput, s.OutputThroughput, bench.FormatMs(s.TTFT.P50), bench.FormatMs(s.TPOT.P50), bench.FormatMs(s.E2EL.P50))
 		if *out == "" {
 			continue
 		}
@@ -197,11 +196,4 @@ func runPredict(ctx context.Context, env Env, args []string) error {
 		}
 	}
 	return nil
-}
-
-func f1(v *float64) string {
-	if v == nil {
-		return "-"
-	}
-	return strings.TrimSpace(fmt.Sprintf("%.1f", *v))
 }

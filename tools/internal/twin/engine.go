@@ -243,7 +243,7 @@ func (e *Engine) reserve(s *Seq, n int, plan *[]scheduled) bool {
 	for need > e.free {
 		victim := e.running[len(e.running)-1]
 		e.preempt(victim)
-		*plan = dropScheduled(*plan, victim, e)
+		*plan = dropScheduled(*plan, victim)
 		if victim == s {
 			return false
 		}
@@ -264,7 +264,7 @@ func (e *Engine) preempt(v *Seq) {
 
 // dropScheduled removes a preempted request from this step's plan (its
 // blocks were already returned by preempt).
-func dropScheduled(plan []scheduled, v *Seq, _ *Engine) []scheduled {
+func dropScheduled(plan []scheduled, v *Seq) []scheduled {
 	for i, p := range plan {
 		if p.s == v {
 			return append(plan[:i:i], plan[i+1:]...)

@@ -204,7 +204,7 @@ func (st *stream) next(ctx context.Context, h *Handle) (tok Token, ok bool) {
 	}
 	now := time.Now()
 	if tok.N == 1 {
-		st.s.observeFirst(st.arrived, now, h)
+		st.s.observeFirst(st.arrived, now)
 	} else {
 		st.s.metrics.itl.Observe(now.Sub(st.last).Seconds() * st.s.run.Scale())
 	}
@@ -303,7 +303,7 @@ func usageOf(prompt, out int) map[string]int {
 	return map[string]int{"prompt_tokens": prompt, "completion_tokens": out, "total_tokens": prompt + out}
 }
 
-func (s *Server) observeFirst(arrived, now time.Time, h *Handle) {
+func (s *Server) observeFirst(arrived, now time.Time) {
 	s.metrics.ttft.Observe(now.Sub(arrived).Seconds() * s.run.Scale())
 }
 
