@@ -10,7 +10,9 @@ MAKEFLAGS += --no-print-directory
 GO          ?= go
 FORGE       := bin/forge
 EXPERIMENTS := experiments
+RESULTS     := results
 EXPERIMENT  ?= twin
+BASELINE    ?= twin_bf16
 FUZZTIME    ?= 15s
 PKG         := github.com/forge-bench/forge
 STATICCHECK_VERSION := v0.8.2
@@ -22,7 +24,7 @@ LDFLAGS     := -X $(PKG)/tools/internal/provenance.Commit=$(COMMIT)$(DIRTY)
 
 PYTHON      ?= python3
 
-.PHONY: help build test unit fuzz lint validate run flake-check bench-harness venv-serve venv-eval clean
+.PHONY: help build test unit fuzz lint validate run charts report verify flake-check bench-harness venv-serve venv-eval clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -60,9 +62,21 @@ validate: build ## check experiments/ and every result file under results/
 	@if find results -name '*.json' -o -name '*.jsonl' | grep -q .; then \
 		$(FORGE) validate results; else echo "results/: no result files yet"; fi
 
-run: build ## the main job: validate, then run the default experiment end to end (EXPERIMENT=twin)
+run: build ## the main job: validate, run the baseline and the experiment (twin_bf16, twin), cost, charts, report, verify
 	$(FORGE) validate $(EXPERIMENTS)
-	$(FORGE) run $(EXPERIMENT)
+	$(if $(BASELINE),$(FORGE) run $(BASELINE),)
+	$(FORGE) run $(EXPERIMENT) $(if $(BASELINE),--compare $(RESULTS)/$(BASELINE),)
+	$(FORGE) verify $(RESULTS)/$(EXPERIMENT) $(if $(BASELINE),$(RESULTS)/$(BASELINE),)
+	@echo "results: $$(ls -d $(RESULTS)/$(EXPERIMENT)/*/ | tail -1)report.md"
+
+charts: build ## regenerate every chart set under results/ (from each study.json), from results/ alone
+	$(FORGE) chart --results $(RESULTS)
+
+report: build ## regenerate every report.md under results/, from results/ alone
+	$(FORGE) report --results $(RESULTS)
+
+verify: build ## recompute every summary and cost under results/ and compare byte for byte
+	$(FORGE) verify $(RESULTS)
 
 flake-check: ## nix-instantiate --parse flake.nix (required in CI, skipped elsewhere without nix-bin)
 	@if command -v nix-instantiate >/dev/null; then \

@@ -33,6 +33,7 @@ const (
 	BenchSummary = "forge.bench.summary/v1"
 	EvalRun      = "forge.eval.run/v1"
 	CostReport   = "forge.cost.report/v1"
+	Study        = "forge.study/v1"
 )
 
 // fileOf maps each schema name to the embedded file defining it. Files not
@@ -43,6 +44,7 @@ var fileOf = map[string]string{
 	BenchSummary: "bench-summary.schema.json",
 	EvalRun:      "eval-run.schema.json",
 	CostReport:   "cost-report.schema.json",
+	Study:        "study.schema.json",
 }
 
 // Names returns every schema name a document may declare, sorted.

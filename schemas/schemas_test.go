@@ -21,6 +21,7 @@ var dirs = map[string]string{
 	"bench-summary": BenchSummary,
 	"eval-run":      EvalRun,
 	"cost-report":   CostReport,
+	"study":         Study,
 }
 
 // want is what an invalid document must produce: some finding at exactly
@@ -63,6 +64,10 @@ var invalid = map[string]want{
 	"cost-report/undated_price.json":               {"/price/observed", "not valid date"},
 	"cost-report/utilization_above_one.json":       {"/headline/utilization", "maximum"},
 	"cost-report/zero_gpus.json":                   {"/gpu/count", "minimum"},
+
+	"study/no_runs.json":     {"/runs", "minItems"},
+	"study/empty_path.json":  {"/runs/0", "minLength"},
+	"study/extra_field.json": {"", "'title' not allowed"},
 
 	"eval-run/bad_month.json":       {"/started_at", "month out of range"},
 	"eval-run/branch_revision.json": {"/model/revision", "pattern"},
@@ -133,7 +138,7 @@ func render(fs []Finding) string {
 
 func TestNames(t *testing.T) {
 	got := Names()
-	want := []string{BenchRecord, BenchSummary, CostReport, EvalRun, Plan}
+	want := []string{BenchRecord, BenchSummary, CostReport, EvalRun, Plan, Study}
 	if !slices.Equal(got, want) {
 		t.Errorf("Names() = %v, want %v", got, want)
 	}

@@ -46,6 +46,7 @@ type Record struct {
 	PromptHash     string    `json:"prompt_hash,omitempty"`
 	ScheduledSendS *float64  `json:"scheduled_send_s"`
 	ActualSendS    float64   `json:"actual_send_s"`
+	DoneS          float64   `json:"done_s"`
 	QueueWaitMs    float64   `json:"queue_wait_ms"`
 	SendOverheadMs float64   `json:"send_overhead_ms"`
 	TTFTMs         *float64  `json:"ttft_ms"`

@@ -63,13 +63,11 @@ func RunLevel(ctx context.Context, c *Client, spec LevelSpec, sink Sink) (LevelR
 			r.Late = tl.Sent.Sub(*due) > LateThreshold
 		}
 		done := time.Now()
+		r.DoneS = done.Sub(start).Seconds()
 		mu.Lock()
 		defer mu.Unlock()
 		if done.After(lastDone) {
 			lastDone = done
-		}
-		if r.Late {
-			lr.LateSends++
 		}
 		lr.Records = append(lr.Records, r)
 		if err := sink(r); err != nil && sinkErr == nil {

@@ -62,7 +62,6 @@ type LevelRun struct {
 	Start, End time.Time // first send, last completion
 	NumPrompts int
 	Warmup     int
-	LateSends  int
 	Incomplete bool
 }
 
@@ -73,17 +72,18 @@ type LevelRun struct {
 func (lr LevelRun) Summarize(runID, experiment string, slo SLO, prov Provenance) Summary {
 	s := Summary{Schema: schemas.BenchSummary, RunID: runID, Experiment: experiment, Level: lr.Level, Source: "forge",
 		StartedAt: lr.Start.UTC().Format(time.RFC3339Nano), FinishedAt: lr.End.UTC().Format(time.RFC3339Nano),
-		NumPrompts: lr.NumPrompts, Warmup: lr.Warmup, LateSends: lr.LateSends, Incomplete: lr.Incomplete,
+		NumPrompts: lr.NumPrompts, Warmup: lr.Warmup, Incomplete: lr.Incomplete,
 		FailuresByReason: map[string]int{}, Provenance: prov, Goodput: Goodput{SLO: slo}}
 	if s.Goodput.SLO == nil {
 		s.Goodput.SLO = SLO{}
 	}
-	if d := lr.End.Sub(lr.Start); d > 0 {
-		s.DurationS = d.Seconds()
-	}
+	s.DurationS = lr.duration()
 	var ttft, tpot, itl, e2el []float64
 	good := 0
 	for _, r := range lr.Records {
+		if r.Late {
+			s.LateSends++
+		}
 		if r.Status != "ok" {
 			s.Failed++
 			s.FailuresByReason[failureClass(r)]++
@@ -123,6 +123,20 @@ func (lr LevelRun) Summarize(runID, experiment string, slo SLO, prov Provenance)
 		s.Goodput.SLOMet = &met
 	}
 	return s
+}
+
+// duration is the level's duration as the records tell it: the last
+// done_s minus the first actual_send_s, so that a summary is a function of
+// its records alone (forge verify recomputes it from the JSONL).
+func (lr LevelRun) duration() float64 {
+	if len(lr.Records) == 0 {
+		return 0
+	}
+	first, last := lr.Records[0].ActualSendS, lr.Records[0].DoneS
+	for _, r := range lr.Records[1:] {
+		first, last = min(first, r.ActualSendS), max(last, r.DoneS)
+	}
+	return max(last-first, 0)
 }
 
 func (s *Summary) stats(key string) *Stats {

@@ -146,11 +146,10 @@ func runOne(ctx context.Context, c *Client, cfg Config, lvl Level, prov Provenan
 			s.Server = &view
 		}
 	}
-	data, err := json.MarshalIndent(s, "", "  ")
+	data, err := EncodeSummary(s)
 	if err != nil {
 		return &s, err
 	}
-	data = append(data, '\n')
 	if err := os.WriteFile(stem+".summary.json", data, 0o644); err != nil {
 		return &s, err
 	}

@@ -42,6 +42,7 @@ func TestVLLMDefinitions(t *testing.T) {
 		}
 		r := Measure(tl, 0, Counter{})
 		r.RequestIndex = i
+		r.ActualSendS, r.DoneS = f.SendMs/1000, (f.SendMs+f.ChunksMs[len(f.ChunksMs)-1])/1000
 		lr.Records = append(lr.Records, r)
 		if end := tl.Sent.Add(tl.LastChoice); end.After(lr.End) {
 			lr.End = end

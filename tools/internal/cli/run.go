@@ -12,9 +12,12 @@ import (
 	"time"
 
 	"github.com/forge-bench/forge/tools/internal/bench"
+	"github.com/forge-bench/forge/tools/internal/chart"
 	"github.com/forge-bench/forge/tools/internal/plan"
 	"github.com/forge-bench/forge/tools/internal/provenance"
+	"github.com/forge-bench/forge/tools/internal/report"
 	"github.com/forge-bench/forge/tools/internal/results"
+	"github.com/forge-bench/forge/tools/internal/runs"
 	"github.com/forge-bench/forge/tools/internal/twin"
 )
 
@@ -22,11 +25,12 @@ import (
 // stop, into results/<experiment>/<run-id>/. The server is always stopped,
 // also after a failure or Ctrl-C; what was measured stays on disk.
 func runRun(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "run", "NAME [--experiments DIR] [--results DIR] [--run-id ID] [--time-scale X]")
+	fs := newFlags(env, "run", "NAME [--experiments DIR] [--results DIR] [--run-id ID] [--time-scale X] [--compare DIRS]")
 	dir := fs.String("experiments", "experiments", "directory of experiments")
 	resultsDir := fs.String("results", "results", "results root")
 	runID := fs.String("run-id", "", "run id (default: UTC time and commit)")
 	scale := fs.Float64("time-scale", 1, "twin only: modelled seconds per wall second")
+	compare := fs.String("compare", "", "comma-separated runs (or experiment directories, for their latest run) to include in the charts and report")
 	healthTimeout := fs.Duration("health-timeout", 15*time.Minute, "how long to wait for the server to answer /health")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -78,6 +82,13 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	cfg.Progress = env.Stderr
 	sums, benchErr := bench.Run(ctx, cfg)
 	stop()
+	// The twin's prediction for the same plan, kept beside the measurement
+	// so charts show how far the model is from the engine.
+	if lrs, psums, err := predictLevels(ctx, p, *runID); err != nil {
+		fmt.Fprintf(env.Stderr, "run %s: no prediction: %v\n", *runID, err)
+	} else if err := writeLevels(filepath.Join(runDir, "predicted"), lrs, psums); err != nil {
+		return problems("%v", err)
+	}
 	probs, err := results.ValidateTree(runDir)
 	if err != nil {
 		return problems("%v", err)
@@ -99,7 +110,35 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	if ctx.Err() != nil {
 		return problems("interrupted; partial results kept in %s", runDir)
 	}
-	return nil
+	if _, err := writeCost(env, runDir); err != nil {
+		return err
+	}
+	return chartAndReport(env, runDir, *compare)
+}
+
+// chartAndReport draws the charts and writes the report of a finished run,
+// alongside the runs it is compared with.
+func chartAndReport(env Env, runDir, compare string) error {
+	dirs := []string{runDir}
+	if compare != "" {
+		more, err := runs.Resolve(strings.Split(compare, ","))
+		if err != nil {
+			return problems("--compare: %v", err)
+		}
+		dirs = append(dirs, more...)
+	}
+	return studyIn(runDir, dirs, func(st *report.Study, out string) error {
+		files, err := chart.Render(st.ChartSet(), filepath.Join(out, "charts"))
+		if err != nil {
+			return problems("%v", err)
+		}
+		path := filepath.Join(out, "report.md")
+		if err := os.WriteFile(path, st.Markdown(out), 0o644); err != nil {
+			return problems("%v", err)
+		}
+		fmt.Fprintf(env.Stdout, "report: %s (%d chart files in %s)\n", path, len(files), filepath.Join(out, "charts"))
+		return nil
+	})
 }
 
 func shortCommit() string {

@@ -141,7 +141,7 @@ func runPredict(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "predict", "NAME [--out DIR] [--experiments DIR]")
 	planPath := fs.String("plan", "", "plan JSON (instead of NAME)")
 	dir := fs.String("experiments", "experiments", "directory of experiments")
-	out := fs.String("out", "", "write <level>.summary.json files here (default: print a table only)")
+	out := fs.String("out", "", "write <level>.jsonl and <level>.summary.json here (default: print a table only)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -156,9 +156,28 @@ func runPredict(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	prompts, ws, err := planPrompts(ctx, p)
+	lrs, sums, err := predictLevels(ctx, p, "predict")
 	if err != nil {
 		return err
+	}
+	fmt.Fprintf(env.Stdout, "%-18s %10s %12s %12s %12s %12s\n", "level", "req/s", "output tok/s", "TTFT p50 ms", "TPOT p50 ms", "E2EL p50 ms")
+	for _, s := range sums {
+		fmt.Fprintf(env.Stdout, "%-18s %10.2f %12.1f %12s %12s %12s\n", bench.LevelName(s.Level), s.RequestThroughput, s.OutputThroughput, bench.FormatMs(s.TTFT.P50), bench.FormatMs(s.TPOT.P50), bench.FormatMs(s.E2EL.P50))
+	}
+	if *out != "" {
+		if err := writeLevels(*out, lrs, sums); err != nil {
+			return problems("%v", err)
+		}
+	}
+	return nil
+}
+
+// predictLevels runs the twin in virtual time over the plan's sweep: the
+// records forge bench would have written and their summaries.
+func predictLevels(ctx context.Context, p *plan.Plan, runID string) ([]bench.LevelRun, []bench.Summary, error) {
+	prompts, ws, err := planPrompts(ctx, p)
+	if err != nil {
+		return nil, nil, err
 	}
 	cfg := twin.ConfigFromPlan(p, twin.DefaultEfficiency)
 	prov := bench.Provenance{ForgeVersion: provenance.Version, ForgeCommit: provenance.Commit, Engine: bench.Engine{Name: "twin", Version: or(p.Engine.Version, "0.11.0")},
@@ -168,31 +187,50 @@ func runPredict(ctx context.Context, env Env, args []string) error {
 		prov.DatasetSHA256 = &ws.DatasetSHA256
 	}
 	slo := sloFromPlan(p)
-	if *out != "" {
-		if err := os.MkdirAll(*out, 0o755); err != nil {
-			return problems("%v", err)
-		}
-	}
 	maxConc := 0
 	if p.Sweep.MaxConcurrency != nil {
 		maxConc = *p.Sweep.MaxConcurrency
 	}
-	fmt.Fprintf(env.Stdout, "%-18s %10s %12s %12s %12s %12s\n", "level", "req/s", "output tok/s", "TTFT p50 ms", "TPOT p50 ms", "E2EL p50 ms")
+	var lrs []bench.LevelRun
+	var sums []bench.Summary
 	for _, l := range p.Sweep.Levels {
 		lvl := bench.Level{Kind: l.Kind, Value: l.Value, Index: l.Index}
 		lr := twin.PredictLevel(cfg, lvl, prompts, p.Sweep.Burstiness, maxConc, uint64(p.Workload.Seed)+uint64(l.Index))
-		s := lr.Summarize("predict", p.Experiment, slo, prov)
-		s.Predicted, s.Source, s.API, s.TokenSource = true, "predict", p.Workload.API, ws.TokenSource
-		fmt.Fprintf(env.Stdout, "%-18s %10.2f %12.1f %12s %12s %12s\n", bench.LevelName(lvl), s.RequestThroughput, s.OutputThroughput, bench.FormatMs(s.TTFT.P50), bench.FormatMs(s.TPOT.P50), bench.FormatMs(s.E2EL.P50))
-		if *out == "" {
-			continue
+		for i := range lr.Records {
+			lr.Records[i].RunID = runID
 		}
-		data, err := json.MarshalIndent(s, "", "  ")
+		s := lr.Summarize(runID, p.Experiment, slo, prov)
+		s.Predicted, s.Source, s.API, s.TokenSource = true, "predict", p.Workload.API, ws.TokenSource
+		lrs, sums = append(lrs, lr), append(sums, s)
+	}
+	return lrs, sums, nil
+}
+
+// writeLevels writes each level's records (<level>.jsonl) and summary
+// (<level>.summary.json) into dir, creating it.
+func writeLevels(dir string, lrs []bench.LevelRun, sums []bench.Summary) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for i, s := range sums {
+		stem := filepath.Join(dir, bench.LevelName(s.Level))
+		var lines []byte
+		for _, r := range lrs[i].Records {
+			b, err := json.Marshal(r)
+			if err != nil {
+				return err
+			}
+			lines = append(append(lines, b...), '\n')
+		}
+		if err := os.WriteFile(stem+".jsonl", lines, 0o644); err != nil {
+			return err
+		}
+		data, err := bench.EncodeSummary(s)
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(*out, bench.LevelName(lvl)+".summary.json"), append(data, '\n'), 0o644); err != nil {
-			return problems("%v", err)
+		if err := os.WriteFile(stem+".summary.json", data, 0o644); err != nil {
+			return err
 		}
 	}
 	return nil

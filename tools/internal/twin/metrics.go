@@ -22,6 +22,8 @@ type metrics struct {
 	tpot    prometheus.Observer
 	e2e     prometheus.Observer
 	queue   prometheus.Observer
+	prefill prometheus.Observer
+	decode  prometheus.Observer
 }
 
 func newMetrics(r *Runner, model string) *metrics {
@@ -52,5 +54,7 @@ func newMetrics(r *Runner, model string) *metrics {
 	m.tpot = hist("vllm:request_time_per_output_token_seconds", "Histogram of time_per_output_token_seconds per request.", itlBuckets)
 	m.e2e = hist("vllm:e2e_request_latency_seconds", "Histogram of e2e request latency in seconds.", e2eBuckets)
 	m.queue = hist("vllm:request_queue_time_seconds", "Histogram of time spent in WAITING phase for request.", e2eBuckets)
+	m.prefill = hist("vllm:request_prefill_time_seconds", "Histogram of time spent in PREFILL phase for request.", e2eBuckets)
+	m.decode = hist("vllm:request_decode_time_seconds", "Histogram of time spent in DECODE phase for request.", e2eBuckets)
 	return m
 }

@@ -112,7 +112,7 @@ func record(s *Seq, sentAt float64, p bench.Prompt, lvl bench.Level) bench.Recor
 	}
 	tl.LastChoice = tl.Content[len(tl.Content)-1]
 	r := bench.Measure(tl, s.Prompt, bench.Counter{Source: "estimate"})
-	r.RunID, r.Level, r.RequestIndex, r.ActualSendS = "", lvl, p.Index, sentAt
+	r.RunID, r.Level, r.RequestIndex, r.ActualSendS, r.DoneS = "", lvl, p.Index, sentAt, s.Tokens[len(s.Tokens)-1]
 	if lvl.Kind == "rate" {
 		r.ScheduledSendS = &sentAt
 	}

@@ -312,6 +312,11 @@ func (s *Server) observeDone(arrived, now time.Time, h *Handle) {
 	e2e := now.Sub(arrived).Seconds() * scale
 	s.metrics.e2e.Observe(e2e)
 	s.metrics.queue.Observe(h.Seq.Admitted - h.Seq.Arrival)
+	if n := len(h.Seq.Tokens); n > 0 {
+		// vLLM's phases: scheduled → first token, first → last token.
+		s.metrics.prefill.Observe(h.Seq.Tokens[0] - h.Seq.Admitted)
+		s.metrics.decode.Observe(h.Seq.Tokens[n-1] - h.Seq.Tokens[0])
+	}
 	if n := h.Seq.generated; n > 1 {
 		first := h.Seq.Tokens[0]
 		s.metrics.tpot.Observe((h.Seq.Tokens[len(h.Seq.Tokens)-1] - first) / float64(n-1))

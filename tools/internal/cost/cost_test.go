@@ -1,0 +1,190 @@
+package cost
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/forge-bench/forge/tools/internal/bench"
+	"github.com/forge-bench/forge/tools/internal/plan"
+	"github.com/forge-bench/forge/tools/internal/scrape"
+)
+
+func f(v float64) *float64 { return &v }
+func b(v bool) *bool       { return &v }
+
+// fixture: $0.27/h; level 0 makes 100 output and 150 total tok/s and meets
+// the SLO; level 1 makes 400 and 600 and misses it.
+func fixture() (*plan.Plan, []bench.Summary) {
+	p := &plan.Plan{Experiment: "x", Hardware: plan.Hardware{Name: "h", GPU: "NVIDIA RTX A5000", Count: 1,
+		Price: plan.Price{Provider: "runpod", USDPerHour: 0.27, Source: "s", Observed: "2026-05-25"},
+		Owned: &plan.Owned{CapexUSD: 2190, AmortizationMonths: 12, Watts: 250, USDPerKWh: 0.2, Source: "o", Observed: "2026-01-01"}},
+		SLO: &plan.SLO{TTFTP99Ms: f(2000)},
+		Cost: &plan.Cost{Utilization: []float64{1, 0.8}, Compare: []plan.API{
+			{Name: "dear", Provider: "p", Model: "m", USDPer1MInput: 2.5, USDPer1MOutput: 10, Source: "a", Observed: "2026-05-25"},
+			{Name: "cheap", Provider: "p", Model: "m", USDPer1MInput: 0.05, USDPer1MOutput: 0.1, Source: "a", Observed: "2026-05-25"},
+			{Name: "middle", Provider: "p", Model: "m", USDPer1MInput: 0.3, USDPer1MOutput: 0.3, Source: "a", Observed: "2026-05-25"},
+		}}}
+	s0 := bench.Summary{RunID: "r", Level: bench.Level{Kind: "concurrency", Value: 1, Index: 0}, Completed: 10,
+		OutputThroughput: 100, TotalTokenThroughput: 150, TotalInputTokens: 500, TotalOutputTokens: 1000,
+		Goodput: bench.Goodput{SLOMet: b(true)},
+		Server:  &scrape.View{Counters: map[string]float64{prefillSum: 2, decodeSum: 8}}}
+	s1 := bench.Summary{RunID: "r", Level: bench.Level{Kind: "concurrency", Value: 4, Index: 1}, Completed: 10,
+		OutputThroughput: 400, TotalTokenThroughput: 600, TotalInputTokens: 2000, TotalOutputTokens: 4000,
+		Goodput: bench.Goodput{SLOMet: b(false)},
+		TTFT:    bench.Stats{Mean: f(100)}, E2EL: bench.Stats{Mean: f(1000)}}
+	return p, []bench.Summary{s0, s1}
+}
+
+func near(t *testing.T, what string, got *float64, want float64) {
+	t.Helper()
+	if got == nil {
+		t.Errorf("%s = nil, want %g", what, want)
+		return
+	}
+	if math.Abs(*got-want) > 1e-9*math.Max(1, math.Abs(want)) {
+		t.Errorf("%s = %.12g, want %.12g", what, *got, want)
+	}
+}
+
+func TestPerMillion(t *testing.T) {
+	for _, c := range []struct {
+		hourly, tps, u float64
+		want           *float64
+	}{
+		{0.27, 100, 1, f(0.75)}, // 0.27e6 / 360000
+		{0.27, 100, 0.8, f(0.9375)},
+		{0.27, 1000, 1, f(0.075)},
+		{1, 0, 1, nil},
+		{1, 10, 0, nil},
+	} {
+		got := PerMillion(c.hourly, c.tps, c.u)
+		if c.want == nil {
+			if got != nil {
+				t.Errorf("PerMillion(%g, %g, %g) = %g, want nil", c.hourly, c.tps, c.u, *got)
+			}
+			continue
+		}
+		near(t, "PerMillion", got, *c.want)
+	}
+}
+
+func TestComputeHandValues(t *testing.T) {
+	p, sums := fixture()
+	r, err := Compute(p, sums, []string{"bench/a", "bench/b"}, "measured", []Input{{Path: "plan.json"}, {Path: "bench/a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l0, l1 := r.Levels[0], r.Levels[1]
+	near(t, "l0 out@1.0", l0.USDPer1MOutputTokens["1.0"], 0.75)
+	near(t, "l0 out@0.8", l0.USDPer1MOutputTokens["0.8"], 0.9375)
+	near(t, "l0 total@1.0", l0.USDPer1MTotalTokens["1.0"], 0.5)
+	near(t, "l1 out@1.0", l1.USDPer1MOutputTokens["1.0"], 0.1875)
+	near(t, "l1 total@0.8", l1.USDPer1MTotalTokens["0.8"], 0.15625)
+	// split: server share 2/(2+8); input 50 tok/s, output 100 tok/s
+	near(t, "l0 share", &l0.InputShare, 0.2)
+	near(t, "l0 input", l0.USDPer1MInput, 0.27*0.2*1e6/(3600*50))
+	near(t, "l0 output", l0.USDPer1MOutput, 0.27*0.8*1e6/(3600*100))
+	if !strings.HasPrefix(l0.InputShareSource, "server") || !strings.HasPrefix(l1.InputShareSource, "client") {
+		t.Errorf("share sources %q, %q", l0.InputShareSource, l1.InputShareSource)
+	}
+	near(t, "l1 share", &l1.InputShare, 0.1)
+	near(t, "l1 input", l1.USDPer1MInput, 0.0375)
+	near(t, "l1 output", l1.USDPer1MOutput, 0.16875)
+	// the split never charges the whole bill to both sides
+	in := (l1.TotalTokenThroughput - l1.OutputThroughput) * 3600 / 1e6 * *l1.USDPer1MInput
+	out := l1.OutputThroughput * 3600 / 1e6 * *l1.USDPer1MOutput
+	near(t, "hourly from split", f(in+out), 0.27)
+
+	if r.Headline.Level.Index != 1 || r.Headline.USDPer1MOutputTokens != 0.1875 || r.Headline.USDPer1MTotalTokens != 0.125 {
+		t.Errorf("headline %+v", r.Headline)
+	}
+	if len(r.Sensitivity) != 10 || r.Sensitivity[4].Utilization != 0.5 {
+		t.Fatalf("sensitivity %+v", r.Sensitivity)
+	}
+	near(t, "sens 0.5", &r.Sensitivity[4].USDPer1MOutputTokens, 0.375)
+	if r.Goodput.Level == nil || r.Goodput.Level.Index != 0 {
+		t.Fatalf("goodput %+v", r.Goodput)
+	}
+	near(t, "goodput", r.Goodput.USDPer1MOutputTokens, 0.75)
+
+	near(t, "mix", &r.Mix.InputFraction, 1.0/3)
+	dear, cheap, middle := r.APIs[0], r.APIs[1], r.APIs[2]
+	near(t, "dear blended", &dear.BlendedUSDPer1M, 7.5)
+	near(t, "dear break-even", dear.BreakEvenTokensPerMonth, 0.27*730*1e6/7.5) // 26.28M tokens
+	near(t, "dear break-even at goodput", dear.BreakEvenAtGoodputPerMon, 26.28e6)
+	if dear.Cheaper != "self-host" {
+		t.Errorf("dear: cheaper %s", dear.Cheaper)
+	}
+	if cheap.BreakEvenTokensPerMonth != nil || cheap.Cheaper != "api" {
+		t.Errorf("cheap: %+v", cheap)
+	}
+	near(t, "cheap ratio", &cheap.SelfHostToAPIRatio, 0.125/(0.05/3+0.1*2/3))
+	near(t, "middle break-even", middle.BreakEvenTokensPerMonth, 657e6)
+	if middle.BreakEvenAtGoodputPerMon != nil {
+		t.Errorf("middle at goodput: 0.5 $/1M is above 0.3, want nil, got %g", *middle.BreakEvenAtGoodputPerMon)
+	}
+
+	o := r.Owned
+	near(t, "owned hourly", &o.USDPerHourEquivalent, 0.30) // 2190/(12*730) + 0.25*0.2
+	near(t, "owned total", o.USDPer1MTotalTokens["1.0"], 0.3e6/(3600*600))
+	near(t, "owned break-even dear", o.BreakEvenTokensPerMon["dear"], 0.3*730*1e6/7.5)
+	if o.BreakEvenTokensPerMon["cheap"] != nil {
+		t.Error("owned vs cheap: want nil")
+	}
+}
+
+func TestGoodputNone(t *testing.T) {
+	p, sums := fixture()
+	sums[0].Goodput.SLOMet = b(false)
+	r, err := Compute(p, sums, []string{"a", "b"}, "measured", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Goodput.Level != nil || r.Goodput.USDPer1MOutputTokens != nil || !strings.HasPrefix(r.Goodput.Statement, "No level meets") {
+		t.Errorf("goodput %+v", r.Goodput)
+	}
+	if r.APIs[0].BreakEvenAtGoodputPerMon != nil {
+		t.Error("break-even at goodput without goodput")
+	}
+	// a failure disqualifies a level even when its p99 is fine
+	p, sums = fixture()
+	sums[0].Failed = 1
+	r, _ = Compute(p, sums, []string{"a", "b"}, "measured", nil)
+	if r.Goodput.Level != nil {
+		t.Errorf("level with a failure counted as goodput: %+v", r.Goodput)
+	}
+}
+
+func TestComputeErrors(t *testing.T) {
+	p, sums := fixture()
+	for _, c := range []struct {
+		name string
+		mod  func(*plan.Plan, []bench.Summary) []bench.Summary
+		want string
+	}{
+		{"no summaries", func(*plan.Plan, []bench.Summary) []bench.Summary { return nil }, "no level summaries"},
+		{"no price", func(p *plan.Plan, s []bench.Summary) []bench.Summary { p.Hardware.Price.USDPerHour = 0; return s }, "usd_per_hour"},
+		{"no throughput", func(_ *plan.Plan, s []bench.Summary) []bench.Summary {
+			for i := range s {
+				s[i].OutputThroughput, s[i].TotalTokenThroughput = 0, 0
+			}
+			return s
+		}, "no level"},
+	} {
+		pp, ss := *p, append([]bench.Summary(nil), sums...)
+		ss = c.mod(&pp, ss)
+		_, err := Compute(&pp, ss, []string{"a", "b"}, "measured", nil)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err %v, want %q", c.name, err, c.want)
+		}
+	}
+}
+
+func TestKey(t *testing.T) {
+	for in, want := range map[float64]string{1: "1.0", 0.8: "0.8", 0.1: "0.1", 0.25: "0.25"} {
+		if got := Key(in); got != want {
+			t.Errorf("Key(%g) = %q, want %q", in, got, want)
+		}
+	}
+}

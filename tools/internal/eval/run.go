@@ -1,0 +1,126 @@
+// Package eval holds quality evaluation results (schema forge.eval.run/v1)
+// and the retention of a quantized model against its baseline.
+package eval
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+
+	"github.com/forge-bench/forge/schemas"
+	"github.com/forge-bench/forge/tools/internal/bench"
+)
+
+// Run is one eval/*.json file.
+type Run struct {
+	Schema      string           `json:"schema"`
+	RunID       string           `json:"run_id"`
+	Experiment  string           `json:"experiment"`
+	Model       Model            `json:"model"`
+	Harness     Harness          `json:"harness"`
+	StartedAt   string           `json:"started_at"`
+	Tasks       []Task           `json:"tasks"`
+	SamplesFile string           `json:"samples_file,omitempty"`
+	Provenance  bench.Provenance `json:"provenance"`
+}
+
+// Model is the evaluated model, pinned.
+type Model struct {
+	Repo       string `json:"repo"`
+	Revision   string `json:"revision"`
+	ServedName string `json:"served_name"`
+}
+
+// Harness is the evaluation harness and its version.
+type Harness struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Task is one task's score for one metric and filter.
+type Task struct {
+	Task     string   `json:"task"`
+	Shots    int      `json:"shots"`
+	Metric   string   `json:"metric"`
+	Filter   string   `json:"filter"`
+	Score    float64  `json:"score"`
+	Stderr   *float64 `json:"stderr"`
+	N        int      `json:"n"`
+	TaskHash *string  `json:"task_hash"`
+	Limit    *int     `json:"limit"`
+}
+
+// Load reads every eval/*.json of a run directory whose schema is an eval
+// run, in name order; none is not an error.
+func Load(runDir string) ([]Run, []string, error) {
+	paths, err := filepath.Glob(filepath.Join(runDir, "eval", "*.json"))
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []Run
+	var files []string
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		var r Run
+		if err := json.Unmarshal(data, &r); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", p, err)
+		}
+		if r.Schema != schemas.EvalRun {
+			continue
+		}
+		out = append(out, r)
+		files = append(files, filepath.ToSlash(filepath.Join("eval", filepath.Base(p))))
+	}
+	return out, files, nil
+}
+
+// Retention compares one task of the quantized model with its baseline.
+type Retention struct {
+	Task, Metric, Filter string
+	Shots                int
+	Baseline, Quant      Task
+	Ratio                float64  // quant / baseline
+	Difference           float64  // quant − baseline
+	Low, High            *float64 // 95 % interval of the ratio, when both stderrs are known
+	Method               string
+}
+
+// Retain pairs the tasks of two evaluations on (task, metric, filter, shots).
+// Without per-sample results the interval treats the two scores as
+// independent (delta method on the ratio), which is wider than a paired
+// test on the same documents would give.
+func Retain(base, quant []Run) []Retention {
+	type key struct {
+		task, metric, filter string
+		shots                int
+	}
+	baseline := map[key]Task{}
+	for _, r := range base {
+		for _, t := range r.Tasks {
+			baseline[key{t.Task, t.Metric, t.Filter, t.Shots}] = t
+		}
+	}
+	var out []Retention
+	for _, r := range quant {
+		for _, t := range r.Tasks {
+			b, ok := baseline[key{t.Task, t.Metric, t.Filter, t.Shots}]
+			if !ok || b.Score == 0 {
+				continue
+			}
+			rt := Retention{Task: t.Task, Metric: t.Metric, Filter: t.Filter, Shots: t.Shots, Baseline: b, Quant: t,
+				Ratio: t.Score / b.Score, Difference: t.Score - b.Score, Method: "independent (delta method on stderr)"}
+			if b.Stderr != nil && t.Stderr != nil && t.Score != 0 {
+				se := rt.Ratio * math.Sqrt(math.Pow(*t.Stderr/t.Score, 2)+math.Pow(*b.Stderr/b.Score, 2))
+				lo, hi := rt.Ratio-1.96*se, rt.Ratio+1.96*se
+				rt.Low, rt.High = &lo, &hi
+			}
+			out = append(out, rt)
+		}
+	}
+	return out
+}

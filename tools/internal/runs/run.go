@@ -1,0 +1,184 @@
+// Package runs reads a results/<experiment>/<run-id>/ directory the way later stages
+// (cost, chart, report, verify) see it, and resolves command-line arguments
+// to run directories.
+package runs
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/forge-bench/forge/tools/internal/bench"
+	"github.com/forge-bench/forge/tools/internal/plan"
+)
+
+// Run is one results/<experiment>/<run-id>/ directory as later stages read
+// it: the plan, the measured level summaries (bench/), the twin's
+// prediction for the same plan (predicted/), and the files they came from.
+type Run struct {
+	Dir            string
+	Plan           *plan.Plan
+	Summaries      []bench.Summary
+	SummaryFiles   []string // relative to Dir, same order
+	Predicted      []bench.Summary
+	PredictedFiles []string
+}
+
+// Label names the run in charts and tables: the experiment and its precision.
+func (r *Run) Label() string {
+	return r.Plan.Experiment + " · " + Precision(r.Plan)
+}
+
+// Precision is "BF16", "AWQ-INT4" and the like, from the plan's model.
+func Precision(p *plan.Plan) string {
+	if q := p.Model.Quantization; q != nil {
+		return fmt.Sprintf("%s-INT%d", strings.ToUpper(q.Method), q.Bits)
+	}
+	switch d := strings.ToLower(p.Model.Dtype); d {
+	case "bfloat16", "bf16":
+		return "BF16"
+	case "float16", "fp16", "half":
+		return "FP16"
+	case "float32", "fp32":
+		return "FP32"
+	default:
+		return strings.ToUpper(d)
+	}
+}
+
+// LoadRun reads a run directory. A missing bench/ or predicted/ is not an
+// error (a run may have been stopped, or only predicted); a missing or
+// unreadable plan.json is.
+func LoadRun(dir string) (*Run, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "plan.json"))
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a run directory: %w", dir, err)
+	}
+	r := &Run{Dir: dir, Plan: &plan.Plan{}}
+	if err := json.Unmarshal(data, r.Plan); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "plan.json"), err)
+	}
+	if r.Summaries, r.SummaryFiles, err = loadSummaries(dir, "bench"); err != nil {
+		return nil, err
+	}
+	if r.Predicted, r.PredictedFiles, err = loadSummaries(dir, "predicted"); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// loadSummaries reads sub/*.summary.json in level order (the file names
+// start with the level index).
+func loadSummaries(dir, sub string) ([]bench.Summary, []string, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, sub, "*.summary.json"))
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []bench.Summary
+	var rel []string
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		var s bench.Summary
+		if err := json.Unmarshal(data, &s); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", p, err)
+		}
+		out = append(out, s)
+		rel = append(rel, filepath.ToSlash(filepath.Join(sub, filepath.Base(p))))
+	}
+	idx := make([]int, len(out))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return out[idx[a]].Level.Index < out[idx[b]].Level.Index })
+	so, sr := make([]bench.Summary, len(out)), make([]string, len(out))
+	for i, j := range idx {
+		so[i], sr[i] = out[j], rel[j]
+	}
+	return so, sr, nil
+}
+
+// Resolve turns command-line arguments into run directories: a run
+// directory is itself; an experiment directory (results/<experiment>) is its
+// latest run, run ids starting with their UTC time; the results root is the
+// latest run of every experiment under it, in name order.
+func Resolve(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		if isRun(a) {
+			out = append(out, a)
+			continue
+		}
+		if latest, ok, err := latestRun(a); err != nil {
+			return nil, err
+		} else if ok {
+			out = append(out, latest)
+			continue
+		}
+		entries, err := os.ReadDir(a)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", a, err)
+		}
+		found := false
+		for _, e := range entries {
+			if !e.IsDir() {
+				continue
+			}
+			if latest, ok, err := latestRun(filepath.Join(a, e.Name())); err != nil {
+				return nil, err
+			} else if ok {
+				out = append(out, latest)
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("%s holds no run directory (one with a plan.json); run `forge run NAME` first", a)
+		}
+	}
+	return out, nil
+}
+
+func isRun(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "plan.json"))
+	return err == nil
+}
+
+// latestRun is the last run directory directly under dir, by name.
+func latestRun(dir string) (string, bool, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", false, fmt.Errorf("%s does not exist", dir)
+		}
+		return "", false, err
+	}
+	latest := ""
+	for _, e := range entries {
+		if e.IsDir() && isRun(filepath.Join(dir, e.Name())) && e.Name() > latest {
+			latest = e.Name()
+		}
+	}
+	if latest == "" {
+		return "", false, nil
+	}
+	return filepath.Join(dir, latest), true, nil
+}
+
+// FileSHA256 is the hex sha256 of a file's bytes.
+func FileSHA256(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]), nil
+}
