@@ -90,7 +90,7 @@ func (a levelAxis) apply(f *figure) {
 const minLabelGap = 0.045
 
 // valueTicks puts a tick at each given value. A linear axis with more levels than
-// can be labelled legibly falls back to gonum's default ticks.
+// can be labelled legibly falls back to round steps.
 type valueTicks struct {
 	values []float64
 	scale  plot.Normalizer
@@ -99,7 +99,7 @@ type valueTicks struct {
 // Ticks implements plot.Ticker.
 func (t valueTicks) Ticks(min, max float64) []plot.Tick {
 	if _, lin := t.scale.(plot.LinearScale); lin && len(t.values) > 15 {
-		return plot.DefaultTicks{}.Ticks(min, max)
+		return niceTicks{}.Ticks(min, max)
 	}
 	var ticks []plot.Tick
 	last := math.Inf(-1)

@@ -77,14 +77,13 @@ func (f *figure) draw(c draw.Canvas, footer string) {
 	// Legend column: as wide as its widest entry, capped so the data keeps most
 	// of the width. The plot gets what is left.
 	plotArea := area
+	legend := f.fitLegend(area.Size().X * 0.42)
 	var legendArea draw.Canvas
 	if f.nLegend > 0 {
-		l := f.fitLegend(area.Size().X * 0.42)
-		w := l.Rectangle(area).Size().X
+		w := legend.Rectangle(area).Size().X
 		plotArea.Max.X -= w + vg.Points(14)
 		legendArea = area
 		legendArea.Min.X = area.Max.X - w
-		f.legend = l
 	}
 
 	labelSty := textStyle(labelSize, text.XCenter, text.YBottom)
@@ -109,7 +108,7 @@ func (f *figure) draw(c draw.Canvas, footer string) {
 
 	if f.nLegend > 0 {
 		legendArea.Max.Y = data.Max.Y
-		f.legend.Draw(legendArea)
+		legend.Draw(legendArea)
 	}
 	if f.note != "" {
 		sty := textStyle(noteSize, text.XCenter, text.YCenter)
@@ -156,7 +155,8 @@ func (f *figure) addLegend(name string, thumbs ...plot.Thumbnailer) {
 	f.nLegend++
 }
 
-// fitLegend returns the legend with its font reduced until it is at most max wide.
+// fitLegend returns a copy of the legend with its font reduced until it is at
+// most max wide, so long run labels shrink rather than squeeze the data.
 func (f *figure) fitLegend(max vg.Length) plot.Legend {
 	l := f.legend
 	for l.Rectangle(draw.Canvas{}).Size().X > max && l.TextStyle.Font.Size > vg.Points(7) {

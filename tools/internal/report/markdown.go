@@ -225,14 +225,23 @@ func (st *Study) qualityTable(w *writer) {
 			if r.Low != nil {
 				ci = fmt.Sprintf("%.1f–%.1f %%", 100**r.Low, 100**r.High)
 			}
-			w.p("| %s | %.4f (%s) | %.4f (%s) | %.1f %% | %+.4f | %s | %s |\n", taskName(r), r.Baseline.Score, pr.Base.Run.Label(),
-				r.Quant.Score, pr.Quant.Run.Label(), 100*r.Ratio, r.Difference, ci, r.Method)
+			w.p("| %s | %s (%s) | %s (%s) | %.1f %% | %+.4f | %s | %s |\n", taskName(r), w.score(pr.Base, r.Baseline.Score), pr.Base.Run.Label(),
+				w.score(pr.Quant, r.Quant.Score), pr.Quant.Run.Label(), 100*r.Ratio, r.Difference, ci, r.Method)
 		}
 	}
 	if !any {
 		w.p("No eval run. %s\n", st.noEvalReason(st.Pairs()))
 	}
 	w.p("\n")
+}
+
+// score links a score to the entry's eval file when there is one.
+func (w *writer) score(e *Entry, v float64) string {
+	text := fmt.Sprintf("%.4f", v)
+	if len(e.EvalFiles) == 0 {
+		return text
+	}
+	return w.link(text, e.Run.Dir, e.EvalFiles[0])
 }
 
 func (st *Study) provenanceTable(w *writer) {

@@ -1,0 +1,129 @@
+package report
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/forge-bench/forge/tools/internal/bench"
+	"github.com/forge-bench/forge/tools/internal/cost"
+	"github.com/forge-bench/forge/tools/internal/eval"
+	"github.com/forge-bench/forge/tools/internal/plan"
+	"github.com/forge-bench/forge/tools/internal/runs"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func f(v float64) *float64 { return &v }
+
+// entry builds a run of a vLLM experiment with two levels whose figures
+// scale with speed, priced with the real cost model.
+func entry(t *testing.T, name string, quant bool, speed float64, tasks []eval.Task) Entry {
+	t.Helper()
+	p := &plan.Plan{Experiment: name, Hash: "sha256:" + strings.Repeat("ab", 32),
+		Hardware: plan.Hardware{Name: "rtx_a5000", GPU: "NVIDIA RTX A5000", Count: 1,
+			Price: plan.Price{Provider: "runpod", USDPerHour: 0.27, Source: "https://www.runpod.io/pricing", Observed: "2026-05-25"}},
+		Model:  plan.Model{Repo: "org/" + name, Revision: strings.Repeat("0123456789", 4), Dtype: "bfloat16"},
+		Engine: plan.Engine{Kind: "vllm", Version: "0.11.0"},
+		Sweep:  plan.Sweep{Levels: []plan.Level{{Index: 0, Kind: "concurrency", Value: 1}, {Index: 1, Kind: "concurrency", Value: 16}}},
+		SLO:    &plan.SLO{TTFTP99Ms: f(500)},
+		Cost: &plan.Cost{Utilization: []float64{1, 0.8}, Compare: []plan.API{
+			{Name: "gpt_4o", Provider: "openai", Model: "gpt-4o-2024-08-06", USDPer1MInput: 2.5, USDPer1MOutput: 10, Source: "https://openai.com/api/pricing", Observed: "2026-05-25"}}}}
+	if quant {
+		p.Model.Quantization = &plan.Quantization{Method: "awq", Bits: 4}
+		p.Eval = &plan.Eval{Baseline: "bf16"}
+	}
+	commit, ds := "9505cacb7c71", strings.Repeat("cd", 32)
+	r := &runs.Run{Dir: filepath.Join("results", name, "20260525T100000Z-"+name), Plan: p}
+	for i, c := range []float64{1, 16} {
+		met := c == 1 || quant
+		s := bench.Summary{RunID: "20260525T100000Z-" + name, Level: bench.Level{Kind: "concurrency", Value: c, Index: i}, Completed: 256,
+			OutputThroughput: speed * 40 * c / (1 + c/8), TotalInputTokens: 256 * 200, TotalOutputTokens: 256 * 180,
+			RequestThroughput: speed * c / 5, Goodput: bench.Goodput{SLOMet: &met},
+			TTFT: bench.Stats{P50: f(30 * c / speed), P90: f(40 * c / speed), P99: f(50 * c / speed), Mean: f(32 * c / speed)},
+			TPOT: bench.Stats{P50: f(25 / speed), P90: f(26 / speed), P99: f(30 / speed), Mean: f(25.5 / speed)},
+			E2EL: bench.Stats{Mean: f(4500 / speed)},
+			Provenance: bench.Provenance{ForgeCommit: commit, GPU: "NVIDIA RTX A5000", Engine: bench.Engine{Name: "vllm", Version: "0.11.0"}, DatasetSHA256: &ds}}
+		s.TotalTokenThroughput = s.OutputThroughput * 380 / 180
+		r.Summaries = append(r.Summaries, s)
+		r.SummaryFiles = append(r.SummaryFiles, "bench/"+bench.LevelName(s.Level)+".summary.json")
+	}
+	c, err := cost.Compute(p, r.Summaries, r.SummaryFiles, "measured", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := Entry{Run: r, Cost: c}
+	if tasks != nil {
+		e.Evals, e.EvalFiles = []eval.Run{{Experiment: name, Tasks: tasks}}, []string{"eval/lm-eval.json"}
+	}
+	return e
+}
+
+func study(t *testing.T) *Study {
+	base := []eval.Task{{Task: "gsm8k", Shots: 5, Metric: "exact_match", Filter: "strict-match", Score: 0.80, Stderr: f(0.011), N: 1319},
+		{Task: "mmlu", Shots: 5, Metric: "acc", Filter: "none", Score: 0.68, Stderr: f(0.0038), N: 14042}}
+	quant := []eval.Task{{Task: "gsm8k", Shots: 5, Metric: "exact_match", Filter: "strict-match", Score: 0.77, Stderr: f(0.0116), N: 1319},
+		{Task: "mmlu", Shots: 5, Metric: "acc", Filter: "none", Score: 0.665, Stderr: f(0.0038), N: 14042}}
+	return &Study{Entries: []Entry{entry(t, "awq", true, 1.6, quant), entry(t, "bf16", false, 1, base)}}
+}
+
+// TestMarkdownGolden: the whole report for a BF16/AWQ study with evals.
+func TestMarkdownGolden(t *testing.T) {
+	got := study(t).Markdown(filepath.Join("results", "awq", "20260525T100000Z-awq"))
+	path := filepath.Join("testdata", "golden", "report.md")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("report.md differs from %s (go test ./tools/internal/report -update to accept):\n%s", path, got)
+	}
+}
+
+// TestAnswerFirst checks the report's promises independently of the golden:
+// the answer comes first, every API appears with its break-even, the
+// quality retention is stated, and numbers link to their files.
+func TestAnswerFirst(t *testing.T) {
+	md := string(study(t).Markdown(filepath.Join("results", "awq", "20260525T100000Z-awq")))
+	answer := strings.Index(md, "## The answer")
+	if answer < 0 || answer > strings.Index(md, "## Throughput") {
+		t.Fatal("the answer does not come before the tables")
+	}
+	for _, want := range []string{
+		"**Self-hosting is cheaper than every API compared**",
+		"break-even above",
+		"- Quality: awq · AWQ-INT4 keeps 96.2 % of bf16 · BF16's gsm8k (5-shot, exact_match, strict-match)",
+		"](bench/00-concurrency-1.summary.json)",
+		"](../../bf16/20260525T100000Z-bf16/cost.json)",
+		"The highest level meeting its SLO is concurrency 1",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+func TestChartSetPairsRetention(t *testing.T) {
+	s := study(t).ChartSet()
+	if len(s.Tasks) != 2 || s.Tasks[0].BaselineLabel != "bf16 · BF16" || s.Tasks[0].QuantLabel != "awq · AWQ-INT4" {
+		t.Fatalf("tasks %+v", s.Tasks)
+	}
+	if len(s.Costs) != 2 || len(s.Costs[0].ByUtil) != 2 || s.Costs[0].ByUtil[0].Utilization != 1 || s.Costs[0].ByUtil[1].Utilization != 0.8 {
+		t.Errorf("costs %+v", s.Costs)
+	}
+	if len(s.APIs) != 1 || len(s.Series) != 2 || !strings.Contains(s.Footer, "awq/20260525T100000Z-awq") {
+		t.Errorf("apis %+v series %d footer %q", s.APIs, len(s.Series), s.Footer)
+	}
+	st := study(t)
+	st.Entries[0].Evals = nil
+	if s := st.ChartSet(); len(s.Tasks) != 0 || !strings.Contains(s.NoEvalReason, "forge eval") {
+		t.Errorf("without evals: tasks %d, reason %q", len(s.Tasks), s.NoEvalReason)
+	}
+}
