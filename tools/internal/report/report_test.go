@@ -42,9 +42,9 @@ func entry(t *testing.T, name string, quant bool, speed float64, tasks []eval.Ta
 		s := bench.Summary{RunID: "20260525T100000Z-" + name, Level: bench.Level{Kind: "concurrency", Value: c, Index: i}, Completed: 256,
 			OutputThroughput: speed * 40 * c / (1 + c/8), TotalInputTokens: 256 * 200, TotalOutputTokens: 256 * 180,
 			RequestThroughput: speed * c / 5, Goodput: bench.Goodput{SLOMet: &met},
-			TTFT: bench.Stats{P50: f(30 * c / speed), P90: f(40 * c / speed), P99: f(50 * c / speed), Mean: f(32 * c / speed)},
-			TPOT: bench.Stats{P50: f(25 / speed), P90: f(26 / speed), P99: f(30 / speed), Mean: f(25.5 / speed)},
-			E2EL: bench.Stats{Mean: f(4500 / speed)},
+			TTFT:       bench.Stats{P50: f(30 * c / speed), P90: f(40 * c / speed), P99: f(50 * c / speed), Mean: f(32 * c / speed)},
+			TPOT:       bench.Stats{P50: f(25 / speed), P90: f(26 / speed), P99: f(30 / speed), Mean: f(25.5 / speed)},
+			E2EL:       bench.Stats{Mean: f(4500 / speed)},
 			Provenance: bench.Provenance{ForgeCommit: commit, GPU: "NVIDIA RTX A5000", Engine: bench.Engine{Name: "vllm", Version: "0.11.0"}, DatasetSHA256: &ds}}
 		s.TotalTokenThroughput = s.OutputThroughput * 380 / 180
 		r.Summaries = append(r.Summaries, s)
