@@ -183,13 +183,8 @@ func (logTicks) Ticks(min, max float64) []plot.Tick {
 // xWord is the short name of the X quantity for titles: "concurrency" from
 // "concurrency (requests in flight)".
 func xWord(xLabel string) string {
-	for i, r := range xLabel {
-		if r == '(' {
-			xLabel = xLabel[:i]
-			break
-		}
-	}
-	if w := strings.TrimSpace(xLabel); w != "" {
+	before, _, _ := strings.Cut(xLabel, "(")
+	if w := strings.TrimSpace(before); w != "" {
 		return w
 	}
 	return "load level"
