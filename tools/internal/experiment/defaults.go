@@ -35,6 +35,13 @@ func boolOr(p *bool, def bool) bool {
 // GPUCount is the number of GPUs in the machine (default 1).
 func (h *Hardware) GPUCount() int { return intOr(h.Count, 1) }
 
+// DeviceKind is "gpu" (the default) or "cpu" (vLLM's CPU build, the rehearsal).
+func (h *Hardware) DeviceKind() string { return strOr(h.Device, "gpu") }
+
+// CPUKVCache is the KV cache size in GiB that vLLM's CPU build reserves
+// (VLLM_CPU_KVCACHE_SPACE, whole GiB); 4 when not set, as vLLM's default.
+func (e *Engine) CPUKVCache() int { return intOr(e.CPUKVCacheGiB, 4) }
+
 // ServedModelName is the name clients send; by default the repository.
 func (m *Model) ServedModelName() string { return strOr(m.ServedName, m.Repo) }
 

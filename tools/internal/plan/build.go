@@ -63,7 +63,7 @@ func Build(cfg *experiment.Config, e *experiment.Experiment) (*Plan, error) {
 }
 
 func hardware(h *experiment.Hardware) Hardware {
-	out := Hardware{Name: h.Name, GPU: h.GPU, Count: h.GPUCount(), VRAMGiB: h.VRAMGiB, BandwidthGBps: h.BandwidthGBps,
+	out := Hardware{Name: h.Name, GPU: h.GPU, Device: h.DeviceKind(), Count: h.GPUCount(), VRAMGiB: h.VRAMGiB, BandwidthGBps: h.BandwidthGBps,
 		BF16TFLOPS: h.BF16TFLOPS, ComputeCapability: h.ComputeCapability, TDPWatts: h.TDPWatts}
 	if pr := h.Price; pr != nil {
 		out.Price = Price{Provider: pr.Provider, USDPerHour: pr.USDPerHour, Source: pr.Source, Observed: pr.Observed}
@@ -87,6 +87,13 @@ func model(m *experiment.Model) Model {
 	if m.License != nil {
 		out.License = *m.License
 	}
+	if s := m.Source; s != nil {
+		out.Source = &ModelSource{Format: s.Format, URL: s.URL, SHA256: s.SHA256, SizeBytes: s.SizeBytes, Member: s.Member, MemberSHA256: s.MemberSHA256}
+		if s.License != nil {
+			out.Source.License = *s.License
+		}
+		out.Path = ModelDir(m.Revision)
+	}
 	if q := m.Quantization; q != nil {
 		out.Quantization = &Quantization{Method: q.Method, Bits: q.Bits, GroupSize: q.GroupSize, ZeroPoint: q.ZeroPoint,
 			Version: q.Version, Kernel: q.Kernel, Ignore: nonNil(q.Ignore)}
@@ -97,15 +104,25 @@ func model(m *experiment.Model) Model {
 	return out
 }
 
+// ModelCache is where converted checkpoints live, relative to the directory
+// forge runs in; ModelDir names one by its tree sha256.
+const ModelCache = ".cache/models"
+
+// ModelDir is the directory of the converted checkpoint with this revision.
+func ModelDir(revision string) string { return ModelCache + "/sha256/" + revision }
+
 func engine(h *experiment.Hardware, m *experiment.Model, en *experiment.Engine) Engine {
 	out := Engine{Kind: en.Kind, Version: en.VersionOr(), Host: "127.0.0.1", Port: en.ListenPort(),
 		MaxModelLen: en.MaxModelLen, MaxNumSeqs: en.MaxNumSeqs, MaxNumBatchedTokens: en.BatchedTokens(h),
 		GPUMemoryUtilization: en.GPUMemoryUtilization, EnablePrefixCaching: en.PrefixCaching(),
 		KVCacheDtype: en.KVDtype(), Dtype: en.ActDtype(), Seed: en.SeedOr0(), TensorParallelSize: en.TP(),
 		KVOvercommit: en.Overcommit(), ExtraArgs: nonNil(en.ExtraArgs)}
+	if h.DeviceKind() == "cpu" && en.Kind == "vllm" {
+		out.CPUKVCacheGiB = en.CPUKVCache()
+	}
 	if en.Kind == "vllm" {
 		out.ConfigFile = VLLMConfigFile
-		out.Config = vllmConfig(m, &out)
+		out.Config = vllmConfig(h, m, &out)
 		out.ConfigYAML = yaml(out.Config)
 	}
 	return out

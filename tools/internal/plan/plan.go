@@ -48,11 +48,12 @@ type Source struct {
 type Hardware struct {
 	Name              string   `json:"name"`
 	GPU               string   `json:"gpu"`
+	Device            string   `json:"device"`
 	Count             int      `json:"count"`
 	VRAMGiB           float64  `json:"vram_gib"`
 	BandwidthGBps     float64  `json:"bandwidth_gbps"`
 	BF16TFLOPS        float64  `json:"bf16_tflops"`
-	ComputeCapability string   `json:"compute_capability"`
+	ComputeCapability string   `json:"compute_capability,omitempty"`
 	TDPWatts          *float64 `json:"tdp_watts,omitempty"`
 	Price             Price    `json:"price"`
 	Owned             *Owned   `json:"owned,omitempty"`
@@ -89,6 +90,20 @@ type Model struct {
 	WeightsSource string        `json:"weights_source"`
 	Architecture  Architecture  `json:"architecture"`
 	Quantization  *Quantization `json:"quantization,omitempty"`
+	Path          string        `json:"path,omitempty"`
+	Source        *ModelSource  `json:"source,omitempty"`
+}
+
+// ModelSource is the pinned archive a converted checkpoint comes from
+// (forge model prepare); Path above is where the converted directory lives.
+type ModelSource struct {
+	Format       string `json:"format"`
+	URL          string `json:"url"`
+	SHA256       string `json:"sha256"`
+	SizeBytes    int64  `json:"size_bytes"`
+	Member       string `json:"member"`
+	MemberSHA256 string `json:"member_sha256"`
+	License      string `json:"license,omitempty"`
 }
 
 // Architecture is the transformer's dimensions.
@@ -140,6 +155,7 @@ type Engine struct {
 	Seed                 int            `json:"seed"`
 	TensorParallelSize   int            `json:"tensor_parallel_size"`
 	KVOvercommit         bool           `json:"kv_overcommit"`
+	CPUKVCacheGiB        int            `json:"cpu_kvcache_gib,omitempty"`
 	ExtraArgs            []string       `json:"extra_args"`
 	ConfigFile           string         `json:"config_file,omitempty"`
 	Config               map[string]any `json:"config,omitempty"`
@@ -239,6 +255,7 @@ type Step struct {
 	Description string   `json:"description"`
 	Argv        []string `json:"argv"`
 	Nix         []string `json:"nix,omitempty"`
+	Env         []string `json:"env,omitempty"`
 	Background  bool     `json:"background,omitempty"`
 }
 

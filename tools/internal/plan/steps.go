@@ -9,7 +9,9 @@ import (
 const (
 	forgeBin = "bin/forge"
 	vllmBin  = ".venv/serve/bin/vllm"
-	lmEval   = ".venv/eval/bin/lm_eval"
+	// vLLM's CPU build (the rehearsal): requirements/serve-cpu.txt.
+	vllmCPUBin = ".venv/serve-cpu/bin/vllm"
+	lmEval     = ".venv/eval/bin/lm_eval"
 )
 
 // steps lists the commands of one run in order. {run_dir} is replaced by
@@ -21,10 +23,17 @@ func steps(p *Plan) []Step {
 	case "vllm":
 		serve := []string{"serve", "--config", "{run_dir}/" + VLLMConfigFile}
 		serve = append(serve, p.Engine.ExtraArgs...)
+		bin, shell, build := vllmBin, ".#serve", ""
+		var env []string
+		if p.Hardware.Device == "cpu" {
+			bin, shell, build = vllmCPUBin, ".#serve-cpu", " (CPU build)"
+			env = []string{fmt.Sprintf("VLLM_CPU_KVCACHE_SPACE=%d", p.Engine.CPUKVCacheGiB)}
+		}
 		out = append(out, Step{Name: "serve", Background: true,
-			Description: fmt.Sprintf("start vLLM %s with the generated config; logs to {run_dir}/server.log", p.Engine.Version),
-			Argv:        append([]string{vllmBin}, serve...),
-			Nix:         append([]string{"nix", "develop", ".#serve", "--command", "vllm"}, serve...)})
+			Description: fmt.Sprintf("start vLLM %s%s with the generated config; logs to {run_dir}/server.log", p.Engine.Version, build),
+			Argv:        append([]string{bin}, serve...),
+			Nix:         append([]string{"nix", "develop", shell, "--command", "vllm"}, serve...),
+			Env:         env})
 	case "twin":
 		out = append(out, Step{Name: "serve", Background: true,
 			Description: "start the embedded twin engine for this experiment",
@@ -35,10 +44,14 @@ func steps(p *Plan) []Step {
 	out = append(out, Step{Name: "bench", Description: "run every sweep level, scraping /metrics before and after each",
 		Argv: []string{forgeBin, "bench", "--plan", "{run_dir}/plan.json", "--out", "{run_dir}/bench"}})
 	if p.Eval != nil && p.Engine.Kind == "vllm" {
+		tokenizer := p.Model.Repo
+		if p.Model.Path != "" {
+			tokenizer = p.Model.Path
+		}
 		for _, t := range p.Eval.Tasks {
 			args := []string{"--model", "local-completions",
 				"--model_args", fmt.Sprintf("base_url=%s/v1/completions,model=%s,tokenizer=%s,num_concurrent=%d,tokenized_requests=False,max_retries=3",
-					base, p.Model.ServedName, p.Model.Repo, p.Eval.NumConcurrent),
+					base, p.Model.ServedName, tokenizer, p.Eval.NumConcurrent),
 				"--tasks", t.Name, "--num_fewshot", strconv.Itoa(t.Shots),
 				"--output_path", "{run_dir}/eval/" + t.Name, "--log_samples", "--seed", "0"}
 			if lim := taskLimit(p.Eval, t); lim != nil {

@@ -16,7 +16,13 @@ const VLLMConfigFile = "vllm-config.yaml"
 // without dashes in front, exactly as on the command line. Every benchmark-
 // relevant setting is written, defaults included, so that a vLLM upgrade
 // that changes a default cannot silently change what is measured.
-func vllmConfig(m *experiment.Model, en *Engine) map[string]any {
+//
+// A checkpoint converted from a pinned archive (a model with a source block)
+// is served from its directory under the model cache; the revision then
+// names that directory, not a hub commit. vLLM's CPU build takes its KV cache
+// size from VLLM_CPU_KVCACHE_SPACE (set on the serve step), not from
+// gpu-memory-utilization, which is therefore left out there.
+func vllmConfig(h *experiment.Hardware, m *experiment.Model, en *Engine) map[string]any {
 	cfg := map[string]any{
 		"model":                  m.Repo,
 		"revision":               m.Revision,
@@ -31,6 +37,13 @@ func vllmConfig(m *experiment.Model, en *Engine) map[string]any {
 		"dtype":                  en.Dtype,
 		"seed":                   en.Seed,
 		"tensor-parallel-size":   en.TensorParallelSize,
+	}
+	if m.Source != nil {
+		cfg["model"] = ModelDir(m.Revision)
+		delete(cfg, "revision")
+	}
+	if h.DeviceKind() == "cpu" {
+		delete(cfg, "gpu-memory-utilization")
 	}
 	// A boolean false in the config file is not reliably turned into the
 	// negative flag, so write the negative flag itself.

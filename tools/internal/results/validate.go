@@ -45,9 +45,15 @@ func (p Problem) String() string {
 	return b.String()
 }
 
+// RawDir names directories of external tools' own output files, which have
+// no Forge schema; ValidateTree does not descend into them.
+const RawDir = "raw"
+
 // ValidateTree checks every *.json file under root, and every non-empty line
 // of every *.jsonl file, against the schema its top-level "schema" field
-// names. Other files are ignored. Anything wrong with a document, including
+// names. Other files are ignored, and so is every directory named RawDir:
+// the verbatim output of external tools (vLLM's bench client, lm-eval), kept
+// beside the Forge documents derived from it. Anything wrong with a document, including
 // malformed JSON, a missing or unknown schema name, or a schema that fails to
 // compile, is a Problem; the error is only for failing to walk or read the
 // tree. Problems come in walk (lexical) order, then line, then pointer.
@@ -58,6 +64,9 @@ func ValidateTree(root string) ([]Problem, error) {
 			return err
 		}
 		if d.IsDir() {
+			if d.Name() == RawDir && path != root {
+				return filepath.SkipDir
+			}
 			return nil
 		}
 		switch filepath.Ext(path) {

@@ -25,7 +25,10 @@ type BPE struct {
 	vocab       map[string]int
 	idToToken   []string // vocab and added tokens by id; "" where no token
 	merges      map[uint64]merge
-	byteID      [256]int32 // token id of each single byte symbol
+	byteID      [256]int32 // token id of each single byte symbol; -1 when the vocab lacks it
+	fallbackID  [256]int32 // byte_fallback's <0xNN> token, or -1
+	unkID       int32      // model.unk_token's id, or -1
+	fuseUnk     bool       // consecutive unknown symbols give one unk
 	added       map[byte][]addedToken
 	addedIDs    map[int]bool
 	norm        []norm.Form
@@ -78,6 +81,8 @@ type tokenizerFile struct {
 		ContPrefix   *string           `json:"continuing_subword_prefix"`
 		EndSuffix    *string           `json:"end_of_word_suffix"`
 		ByteFallback bool              `json:"byte_fallback"`
+		FuseUnk      bool              `json:"fuse_unk"`
+		UnkToken     *string           `json:"unk_token"`
 		IgnoreMerges bool              `json:"ignore_merges"`
 	} `json:"model"`
 }
@@ -107,8 +112,6 @@ func parseBPE(b []byte) (*BPE, error) {
 		return nil, fmt.Errorf("model type %q is not supported (only byte-level BPE)", m.Type)
 	case m.Dropout != nil && *m.Dropout != 0:
 		return nil, fmt.Errorf("BPE dropout makes counts random; not supported")
-	case m.ByteFallback:
-		return nil, fmt.Errorf("byte_fallback BPE (SentencePiece style) is not supported")
 	case m.ContPrefix != nil && *m.ContPrefix != "", m.EndSuffix != nil && *m.EndSuffix != "":
 		return nil, fmt.Errorf("continuing_subword_prefix / end_of_word_suffix are not supported")
 	}
@@ -131,12 +134,32 @@ func parseBPE(b []byte) (*BPE, error) {
 		}
 		t.idToToken[id] = tok
 	}
-	for c := range 256 {
-		id, ok := m.Vocab[string(byteEnc[c])]
-		if !ok {
-			return nil, fmt.Errorf("vocab lacks the byte-level symbol for byte %#02x; not a byte-level BPE", c)
+	// A byte-level symbol the vocab lacks (SmolLM2's, converted from GGUF,
+	// lacks 21 control and invalid-UTF-8 bytes) is handled as tokenizers'
+	// BPE does: byte_fallback's <0xNN> token when the vocab has it, else
+	// unk_token (consecutive ones fused into one when fuse_unk), else the
+	// symbol is dropped. Dropping would lose text silently, so a tokenizer
+	// that lacks a byte symbol and has neither is refused.
+	t.unkID, t.fuseUnk = -1, m.FuseUnk
+	if m.UnkToken != nil {
+		if id, ok := m.Vocab[*m.UnkToken]; ok {
+			t.unkID = int32(id)
 		}
-		t.byteID[c] = int32(id)
+	}
+	for c := range 256 {
+		t.byteID[c], t.fallbackID[c] = -1, -1
+		if m.ByteFallback {
+			if id, ok := m.Vocab[fmt.Sprintf("<0x%02X>", c)]; ok {
+				t.fallbackID[c] = int32(id)
+			}
+		}
+		id, ok := m.Vocab[string(byteEnc[c])]
+		if !ok && t.fallbackID[c] < 0 && t.unkID < 0 {
+			return nil, fmt.Errorf("vocab lacks the byte-level symbol for byte %#02x and there is no unk_token or byte fallback for it; not a byte-level BPE", c)
+		}
+		if ok {
+			t.byteID[c] = int32(id)
+		}
 	}
 	for rank, raw := range m.Merges {
 		a, b, err := mergePair(raw)

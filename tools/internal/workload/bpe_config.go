@@ -19,6 +19,8 @@ type component struct {
 	Normalizers   []json.RawMessage `json:"normalizers"`
 	Pretokenizers []json.RawMessage `json:"pretokenizers"`
 	Processors    []json.RawMessage `json:"processors"`
+	Decoders      json.RawMessage   `json:"decoders"`
+	Content       string            `json:"content"`
 	Pattern       struct {
 		Regex  *string `json:"Regex"`
 		String *string `json:"String"`
@@ -118,8 +120,28 @@ func checkDecoder(raw json.RawMessage) error {
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return err
 	}
-	if c.Type != "ByteLevel" {
+	if c.Type == "ByteLevel" {
+		return nil
+	}
+	if c.Type != "Sequence" {
 		return fmt.Errorf("%q is not supported (only ByteLevel)", c.Type)
+	}
+	// A Sequence ending in ByteLevel whose other steps only touch what a
+	// byte-level vocabulary never produces: <0xNN> byte tokens (ByteFallback),
+	// unknown-token runs (Fuse), and the SentencePiece space mark (Replace
+	// "▁" → " "). transformers writes this decoder for GGUF tokenizers.
+	var steps []component
+	if err := json.Unmarshal(c.Decoders, &steps); err != nil || len(steps) == 0 {
+		return fmt.Errorf("Sequence decoder without decoders")
+	}
+	for i, st := range steps {
+		switch {
+		case i == len(steps)-1 && st.Type == "ByteLevel":
+		case st.Type == "ByteFallback" || st.Type == "Fuse":
+		case st.Type == "Replace" && st.Pattern.String != nil && *st.Pattern.String == "\u2581" && st.Content == " ":
+		default:
+			return fmt.Errorf("Sequence decoder step %d %q is not supported (ByteFallback, Fuse, Replace ▁, then ByteLevel)", i, st.Type)
+		}
 	}
 	return nil
 }

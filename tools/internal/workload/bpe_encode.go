@@ -208,9 +208,26 @@ func (t *BPE) mergeWord(w string) []int {
 		}
 	}
 	type sym struct{ id, prev, next int32 }
-	syms := make([]sym, len(w))
-	for i := range syms {
-		syms[i] = sym{t.byteID[w[i]], int32(i - 1), int32(i + 1)}
+	syms := make([]sym, 0, len(w))
+	for i := 0; i < len(w); i++ {
+		id := t.byteID[w[i]]
+		switch {
+		case id >= 0:
+		case t.fallbackID[w[i]] >= 0:
+			id = t.fallbackID[w[i]]
+		case t.unkID >= 0:
+			if t.fuseUnk && i > 0 && t.byteID[w[i-1]] < 0 && t.fallbackID[w[i-1]] < 0 {
+				continue // fused into the previous unk
+			}
+			id = t.unkID
+		default:
+			continue
+		}
+		n := int32(len(syms))
+		syms = append(syms, sym{id, n - 1, n + 1})
+	}
+	if len(syms) == 0 {
+		return nil
 	}
 	syms[len(syms)-1].next = -1
 	var h mergeHeap

@@ -148,7 +148,16 @@ func TestUnsupported(t *testing.T) {
 	}{
 		{"WordPiece", "model type", func(j map[string]any) { model(j)["type"] = "WordPiece" }},
 		{"Unigram", "model type", func(j map[string]any) { model(j)["type"] = "Unigram" }},
-		{"byte fallback (Llama 2)", "byte_fallback", func(j map[string]any) { model(j)["byte_fallback"] = true }},
+		{"byte fallback (Llama 2)", "pre_tokenizer", func(j map[string]any) {
+			model(j)["byte_fallback"] = true
+			j["pre_tokenizer"] = map[string]any{"type": "Metaspace", "replacement": "▁"}
+		}},
+		{"Sequence decoder with Strip", "decoder", func(j map[string]any) {
+			j["decoder"] = map[string]any{"type": "Sequence", "decoders": []any{map[string]any{"type": "Strip"}, map[string]any{"type": "ByteLevel"}}}
+		}},
+		{"Sequence decoder not ending in ByteLevel", "decoder", func(j map[string]any) {
+			j["decoder"] = map[string]any{"type": "Sequence", "decoders": []any{map[string]any{"type": "ByteLevel"}, map[string]any{"type": "Fuse"}}}
+		}},
 		{"dropout", "dropout", func(j map[string]any) { model(j)["dropout"] = 0.1 }},
 		{"subword prefix", "continuing_subword_prefix", func(j map[string]any) { model(j)["continuing_subword_prefix"] = "##" }},
 		{"Metaspace", "pre_tokenizer", func(j map[string]any) { j["pre_tokenizer"] = map[string]any{"type": "Metaspace"} }},
@@ -266,3 +275,80 @@ type countErr struct {
 }
 
 func (e *countErr) Error() string { return e.text + ": wrong count" }
+
+// TestGGUFStyleByteLevel: the tokenizer.json transformers writes for a GGUF
+// tokenizer (byte-level BPE with byte_fallback, fuse_unk and a decoder
+// Sequence of ByteFallback, Fuse, Replace ▁ and ByteLevel) encodes and
+// decodes exactly like the same tokenizer without those parts.
+func TestGGUFStyleByteLevel(t *testing.T) {
+	j := readJSON(t, "testdata/tiny_tokenizer.json")
+	plainJSON, _ := json.Marshal(j)
+	model(j)["byte_fallback"] = true
+	model(j)["fuse_unk"] = true
+	j["decoder"] = map[string]any{"type": "Sequence", "decoders": []any{
+		map[string]any{"type": "ByteFallback"},
+		map[string]any{"type": "Fuse"},
+		map[string]any{"type": "Replace", "pattern": map[string]any{"String": "▁"}, "content": " "},
+		map[string]any{"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true}}}
+	ggufJSON, _ := json.Marshal(j)
+	plain, err := parseBPE(plainJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gguf, err := parseBPE(ggufJSON)
+	if err != nil {
+		t.Fatalf("GGUF-style byte-level tokenizer refused: %v", err)
+	}
+	for _, text := range []string{"", "hello world", "  leading spaces", "naïve café ☕ 123456", "line\nbreak\ttab", "\x00\xff raw"} {
+		a, b := plain.Encode(text), gguf.Encode(text)
+		if !slices.Equal(a, b) {
+			t.Errorf("%q: byte_fallback tokenizer gives %v, plain %v", text, b, a)
+		}
+		if got, want := gguf.Decode(b), plain.Decode(a); got != want {
+			t.Errorf("%q: decode %q, plain %q", text, got, want)
+		}
+	}
+}
+
+// TestMissingByteSymbols: a byte whose byte-level symbol is not in the vocab
+// becomes byte_fallback's <0xNN> token when there is one, else unk_token,
+// consecutive unks fused into one with fuse_unk (what tokenizers gives for
+// the converted SmolLM2 tokenizer: "a\x04b" → a, unk, b; "\x04\x04x" → unk, x).
+func TestMissingByteSymbols(t *testing.T) {
+	plain := mustLoad(t, "testdata/tiny_tokenizer.json")
+	ctl := string(byteEnc[0x04]) // the byte-level symbol of byte 0x04
+	build := func(edit func(m map[string]any)) *BPE {
+		j := readJSON(t, "testdata/tiny_tokenizer.json")
+		m := model(j)
+		vocab := m["vocab"].(map[string]any)
+		delete(vocab, ctl)
+		vocab["<unk>"] = float64(900)
+		vocab["<0x04>"] = float64(901)
+		edit(m)
+		b, _ := json.Marshal(j)
+		tok, err := parseBPE(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	a, b, x := plain.Encode("a"), plain.Encode("b"), plain.Encode("x")
+	cat := func(parts ...[]int) []int { return slices.Concat(parts...) }
+	for _, c := range []struct {
+		name string
+		edit func(m map[string]any)
+		text string
+		want []int
+	}{
+		{"unk", func(m map[string]any) { m["unk_token"] = "<unk>" }, "a\x04b", cat(a, []int{900}, b)},
+		{"unk not fused", func(m map[string]any) { m["unk_token"] = "<unk>" }, "\x04\x04x", cat([]int{900, 900}, x)},
+		{"unk fused", func(m map[string]any) { m["unk_token"] = "<unk>"; m["fuse_unk"] = true }, "\x04\x04x", cat([]int{900}, x)},
+		{"byte fallback first", func(m map[string]any) { m["unk_token"] = "<unk>"; m["byte_fallback"] = true }, "a\x04b", cat(a, []int{901}, b)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := build(c.edit).Encode(c.text); !slices.Equal(got, c.want) {
+				t.Errorf("Encode(%q) = %v, want %v", c.text, got, c.want)
+			}
+		})
+	}
+}

