@@ -28,34 +28,34 @@ const (
 // measured prompts (forge prompts) and output length, then imports each
 // result into Forge's summary schema and writes the parity table. Raw
 // vLLM files go to parity/raw/, imported summaries to parity/vllm-bench/.
-// It returns whether every metric is within tolerance. prov is the
+// It returns the rows outside tolerance (see writeParity). prov is the
 // provenance of Forge's own summaries of this run: the same server, model
 // and data.
-func benchParity(ctx context.Context, env Env, p *plan.Plan, runDir, runID string, prov bench.Provenance) (bool, error) {
+func benchParity(ctx context.Context, env Env, p *plan.Plan, runDir, runID string, prov bench.Provenance) (counts, timings []vllmbench.Row, err error) {
 	if p.Engine.Kind != "vllm" {
-		return false, problems("--parity needs a vLLM engine (vllm bench serve), not %q", p.Engine.Kind)
+		return nil, nil, problems("--parity needs a vLLM engine (vllm bench serve), not %q", p.Engine.Kind)
 	}
 	if p.Workload.OutputTokens == nil {
-		return false, problems("--parity needs a fixed output length (workload output_tokens), which vllm bench's sharegpt loader can be given")
+		return nil, nil, problems("--parity needs a fixed output length (workload output_tokens), which vllm bench's sharegpt loader can be given")
 	}
 	raw := filepath.Join(runDir, parityDir, results.RawDir)
 	imported := filepath.Join(runDir, parityDir, "vllm-bench")
 	for _, d := range []string{raw, imported} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			return false, problems("%v", err)
+			return nil, nil, problems("%v", err)
 		}
 	}
 	reqs, err := measuredRequests(ctx, p)
 	if err != nil {
-		return false, err
+		return nil, nil, err
 	}
 	data, err := encodePrompts(reqs, "sharegpt")
 	if err != nil {
-		return false, err
+		return nil, nil, err
 	}
 	prompts := filepath.Join(raw, "prompts.sharegpt.json")
 	if err := os.WriteFile(prompts, data, 0o644); err != nil {
-		return false, problems("%v", err)
+		return nil, nil, problems("%v", err)
 	}
 	vllm := p.Steps[0].Argv[0]
 	model, tokenizer := p.Model.Repo, p.Model.Repo
@@ -65,7 +65,7 @@ func benchParity(ctx context.Context, env Env, p *plan.Plan, runDir, runID strin
 	logPath := filepath.Join(raw, "vllm-bench.log")
 	logf, err := os.Create(logPath)
 	if err != nil {
-		return false, problems("%v", err)
+		return nil, nil, problems("%v", err)
 	}
 	defer logf.Close()
 	for _, l := range p.Sweep.Levels {
@@ -99,27 +99,27 @@ func benchParity(ctx context.Context, env Env, p *plan.Plan, runDir, runID strin
 		err := cmd.Run()
 		cancel()
 		if err != nil {
-			return false, problems("parity %s: vllm bench serve failed: %v (see %s)", name, err, logPath)
+			return nil, nil, problems("parity %s: vllm bench serve failed: %v (see %s)", name, err, logPath)
 		}
 		resPath := filepath.Join(raw, name+".json")
 		b, err := os.ReadFile(resPath)
 		if err != nil {
-			return false, problems("parity %s: %v (see %s)", name, err, logPath)
+			return nil, nil, problems("parity %s: %v (see %s)", name, err, logPath)
 		}
 		res, err := vllmbench.Parse(resPath, b)
 		if err != nil {
-			return false, problems("%v", err)
+			return nil, nil, problems("%v", err)
 		}
 		sum, err := vllmbench.ToSummary(res, vllmbench.Options{RunID: runID, Experiment: p.Experiment, Provenance: prov, Index: l.Index})
 		if err != nil {
-			return false, problems("%v", err)
+			return nil, nil, problems("%v", err)
 		}
 		out, err := bench.EncodeSummary(sum)
 		if err != nil {
-			return false, problems("%v", err)
+			return nil, nil, problems("%v", err)
 		}
 		if err := os.WriteFile(filepath.Join(imported, name+".summary.json"), out, 0o644); err != nil {
-			return false, problems("%v", err)
+			return nil, nil, problems("%v", err)
 		}
 	}
 	return writeParity(env, filepath.Join(runDir, "bench"), imported, filepath.Join(runDir, parityDir, parityTable))
