@@ -23,106 +23,159 @@ const (
 	parityTable = "parity.md"
 )
 
-// benchParity runs `vllm bench serve` from the serving venv against the
-// still-running server, once per concurrency level, with Forge's exact
-// measured prompts (forge prompts) and output length, then imports each
-// result into Forge's summary schema and writes the parity table. Raw
-// vLLM files go to parity/raw/, imported summaries to parity/vllm-bench/.
-// It returns the rows outside tolerance (see writeParity). prov is the
-// provenance of Forge's own summaries of this run: the same server, model
-// and data.
-func benchParity(ctx context.Context, env Env, p *plan.Plan, runDir, runID string, prov bench.Provenance) (counts, timings []vllmbench.Row, err error) {
+// parityRun cross-checks Forge against vLLM's own benchmark client:
+// `vllm bench serve` from the serving venv, against the same running server,
+// with Forge's exact measured prompts (forge prompts) and output length. It
+// runs right after Forge's own sweep of the same level, so that both clients
+// see the machine in the same state: on a shared machine the speed drifts by
+// 10-20% over minutes, which two whole sweeps one after the other would read
+// as a difference between the clients. Raw vLLM files go to parity/raw/,
+// imported summaries (Forge's schema) to parity/vllm-bench/, the table to
+// parity/parity.md.
+type parityRun struct {
+	p                      *plan.Plan
+	runDir, raw, imported  string
+	prompts, vllm, logPath string
+	model, tokenizer       string
+	n                      int
+	log                    *os.File
+}
+
+func newParity(ctx context.Context, p *plan.Plan, runDir string) (*parityRun, error) {
 	if p.Engine.Kind != "vllm" {
-		return nil, nil, problems("--parity needs a vLLM engine (vllm bench serve), not %q", p.Engine.Kind)
+		return nil, problems("--parity needs a vLLM engine (vllm bench serve), not %q", p.Engine.Kind)
 	}
 	if p.Workload.OutputTokens == nil {
-		return nil, nil, problems("--parity needs a fixed output length (workload output_tokens), which vllm bench's sharegpt loader can be given")
+		return nil, problems("--parity needs a fixed output length (workload output_tokens), which vllm bench's sharegpt loader can be given")
 	}
-	raw := filepath.Join(runDir, parityDir, results.RawDir)
-	imported := filepath.Join(runDir, parityDir, "vllm-bench")
-	for _, d := range []string{raw, imported} {
+	pr := &parityRun{p: p, runDir: runDir, raw: filepath.Join(runDir, parityDir, results.RawDir),
+		imported: filepath.Join(runDir, parityDir, "vllm-bench"), vllm: p.Steps[0].Argv[0],
+		model: p.Model.Repo, tokenizer: p.Model.Repo}
+	if p.Model.Path != "" {
+		pr.model, pr.tokenizer = p.Model.Path, p.Model.Path
+	}
+	for _, d := range []string{pr.raw, pr.imported} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, nil, problems("%v", err)
+			return nil, problems("%v", err)
 		}
 	}
 	reqs, err := measuredRequests(ctx, p)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	data, err := encodePrompts(reqs, "sharegpt")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	prompts := filepath.Join(raw, "prompts.sharegpt.json")
-	if err := os.WriteFile(prompts, data, 0o644); err != nil {
-		return nil, nil, problems("%v", err)
+	pr.n, pr.prompts = len(reqs), filepath.Join(pr.raw, "prompts.sharegpt.json")
+	if err := os.WriteFile(pr.prompts, data, 0o644); err != nil {
+		return nil, problems("%v", err)
 	}
-	vllm := p.Steps[0].Argv[0]
-	model, tokenizer := p.Model.Repo, p.Model.Repo
-	if p.Model.Path != "" {
-		model, tokenizer = p.Model.Path, p.Model.Path
+	pr.logPath = filepath.Join(pr.raw, "vllm-bench.log")
+	if pr.log, err = os.Create(pr.logPath); err != nil {
+		return nil, problems("%v", err)
 	}
-	logPath := filepath.Join(raw, "vllm-bench.log")
-	logf, err := os.Create(logPath)
+	return pr, nil
+}
+
+// level runs vllm bench serve for one closed-loop level and imports its
+// result; prov is the provenance of Forge's own summary of that level (the
+// same server, model and data).
+func (pr *parityRun) level(ctx context.Context, env Env, l bench.Level, runID string, prov bench.Provenance) error {
+	p := pr.p
+	name := bench.LevelName(l)
+	if l.Kind != "concurrency" {
+		fmt.Fprintf(env.Stderr, "parity %s: skipped, only closed-loop levels are cross-checked\n", name)
+		return nil
+	}
+	args := []string{"bench", "serve", "--backend", "vllm",
+		"--base-url", fmt.Sprintf("http://%s:%d", p.Engine.Host, p.Engine.Port),
+		"--model", pr.model, "--served-model-name", p.Model.ServedName, "--tokenizer", pr.tokenizer,
+		"--dataset-name", "sharegpt", "--dataset-path", pr.prompts,
+		"--sharegpt-output-len", strconv.Itoa(*p.Workload.OutputTokens),
+		"--num-prompts", strconv.Itoa(pr.n),
+		"--max-concurrency", strconv.Itoa(int(l.Value)), "--request-rate", "inf",
+		"--seed", strconv.Itoa(p.Workload.Seed),
+		"--percentile-metrics", "ttft,tpot,itl,e2el", "--metric-percentiles", "50,90,99",
+		"--save-result", "--save-detailed", "--result-dir", pr.raw, "--result-filename", name + ".json",
+		"--disable-tqdm"}
+	if p.Workload.IgnoreEOS {
+		args = append(args, "--ignore-eos")
+	}
+	fmt.Fprintf(pr.log, "$ %s %s\n", pr.vllm, strings.Join(args, " "))
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(cctx, pr.vllm, args...)
+	cmd.Stdout, cmd.Stderr = pr.log, pr.log
+	cmd.Env = append(os.Environ(), "HF_HUB_OFFLINE=1", "TRANSFORMERS_OFFLINE=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	fmt.Fprintf(env.Stderr, "parity %s: vllm bench serve, %d prompts (log %s)\n", name, pr.n, pr.logPath)
+	if err := cmd.Run(); err != nil {
+		return problems("parity %s: vllm bench serve failed: %v (see %s)", name, err, pr.logPath)
+	}
+	resPath := filepath.Join(pr.raw, name+".json")
+	b, err := os.ReadFile(resPath)
 	if err != nil {
-		return nil, nil, problems("%v", err)
+		return problems("parity %s: %v (see %s)", name, err, pr.logPath)
 	}
-	defer logf.Close()
-	for _, l := range p.Sweep.Levels {
-		if l.Kind != "concurrency" {
-			fmt.Fprintf(env.Stderr, "parity: level %s %g skipped: only closed-loop levels are cross-checked\n", l.Kind, l.Value)
-			continue
+	res, err := vllmbench.Parse(resPath, b)
+	if err != nil {
+		return problems("%v", err)
+	}
+	sum, err := vllmbench.ToSummary(res, vllmbench.Options{RunID: runID, Experiment: p.Experiment, Provenance: prov, Index: l.Index})
+	if err != nil {
+		return problems("%v", err)
+	}
+	out, err := bench.EncodeSummary(sum)
+	if err != nil {
+		return problems("%v", err)
+	}
+	if err := os.WriteFile(filepath.Join(pr.imported, name+".summary.json"), out, 0o644); err != nil {
+		return problems("%v", err)
+	}
+	return nil
+}
+
+// finish writes the parity table and returns the rows outside tolerance.
+func (pr *parityRun) finish(env Env) (counts, timings []vllmbench.Row, err error) {
+	pr.log.Close()
+	return writeParity(env, filepath.Join(pr.runDir, "bench"), pr.imported, filepath.Join(pr.runDir, parityDir, parityTable))
+}
+
+// sweepWithParity runs Forge's sweep one level at a time, each followed by
+// vLLM's client on the same level. What was measured is kept whatever fails.
+func sweepWithParity(ctx context.Context, env Env, cfg bench.Config, p *plan.Plan, runDir, runID string) (sums []bench.Summary, benchErr error, counts, timings []vllmbench.Row, parityErr error) {
+	pr, err := newParity(ctx, p, runDir)
+	if err != nil {
+		s, benchErr := bench.Run(ctx, cfg)
+		return s, benchErr, nil, nil, err
+	}
+	for _, lvl := range cfg.Levels {
+		one := cfg
+		one.Levels = []bench.Level{lvl}
+		s, err := bench.Run(ctx, one)
+		sums = append(sums, s...)
+		if err != nil || ctx.Err() != nil || len(s) == 0 {
+			pr.log.Close()
+			return sums, err, nil, nil, nil
 		}
-		name := bench.LevelName(bench.Level{Kind: l.Kind, Value: l.Value, Index: l.Index})
-		args := []string{"bench", "serve", "--backend", "vllm",
-			"--base-url", fmt.Sprintf("http://%s:%d", p.Engine.Host, p.Engine.Port),
-			"--model", model, "--served-model-name", p.Model.ServedName, "--tokenizer", tokenizer,
-			"--dataset-name", "sharegpt", "--dataset-path", prompts,
-			"--sharegpt-output-len", strconv.Itoa(*p.Workload.OutputTokens),
-			"--num-prompts", strconv.Itoa(len(reqs)),
-			"--max-concurrency", strconv.Itoa(int(l.Value)), "--request-rate", "inf",
-			"--seed", strconv.Itoa(p.Workload.Seed),
-			"--percentile-metrics", "ttft,tpot,itl,e2el", "--metric-percentiles", "50,90,99",
-			"--save-result", "--save-detailed", "--result-dir", raw, "--result-filename", name + ".json",
-			"--disable-tqdm"}
-		if p.Workload.IgnoreEOS {
-			args = append(args, "--ignore-eos")
-		}
-		fmt.Fprintf(logf, "$ %s %s\n", vllm, strings.Join(args, " "))
-		cctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
-		cmd := exec.CommandContext(cctx, vllm, args...)
-		cmd.Stdout, cmd.Stderr = logf, logf
-		cmd.Env = append(os.Environ(), "HF_HUB_OFFLINE=1", "TRANSFORMERS_OFFLINE=1")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-		fmt.Fprintf(env.Stderr, "parity %s: vllm bench serve, %d prompts (log %s)\n", name, len(reqs), logPath)
-		err := cmd.Run()
-		cancel()
-		if err != nil {
-			return nil, nil, problems("parity %s: vllm bench serve failed: %v (see %s)", name, err, logPath)
-		}
-		resPath := filepath.Join(raw, name+".json")
-		b, err := os.ReadFile(resPath)
-		if err != nil {
-			return nil, nil, problems("parity %s: %v (see %s)", name, err, logPath)
-		}
-		res, err := vllmbench.Parse(resPath, b)
-		if err != nil {
-			return nil, nil, problems("%v", err)
-		}
-		sum, err := vllmbench.ToSummary(res, vllmbench.Options{RunID: runID, Experiment: p.Experiment, Provenance: prov, Index: l.Index})
-		if err != nil {
-			return nil, nil, problems("%v", err)
-		}
-		out, err := bench.EncodeSummary(sum)
-		if err != nil {
-			return nil, nil, problems("%v", err)
-		}
-		if err := os.WriteFile(filepath.Join(imported, name+".summary.json"), out, 0o644); err != nil {
-			return nil, nil, problems("%v", err)
+		if err := pr.level(ctx, env, lvl, runID, s[0].Provenance); err != nil {
+			// Forge's own sweep goes on; the cross-check stops here.
+			pr.log.Close()
+			rest := cfg
+			rest.Levels = nil
+			for _, l := range cfg.Levels {
+				if l.Index > lvl.Index {
+					rest.Levels = append(rest.Levels, l)
+				}
+			}
+			more, berr := bench.Run(ctx, rest)
+			return append(sums, more...), berr, nil, nil, err
 		}
 	}
-	return writeParity(env, filepath.Join(runDir, "bench"), imported, filepath.Join(runDir, parityDir, parityTable))
+	counts, timings, err = pr.finish(env)
+	return sums, nil, counts, timings, err
 }
 
 // declared is what the plan says about the target, for provenance.

@@ -94,11 +94,13 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	}
 	cfg.Progress = env.Stderr
 	cfg.Declared.Startup = startup
-	sums, benchErr := bench.Run(ctx, cfg)
+	var sums []bench.Summary
+	var benchErr, parityErr error
 	var parityCounts, parityTimings []vllmbench.Row
-	var parityErr error
-	if *parity && benchErr == nil && ctx.Err() == nil && len(sums) > 0 {
-		parityCounts, parityTimings, parityErr = benchParity(ctx, env, p, runDir, *runID, sums[0].Provenance)
+	if *parity {
+		sums, benchErr, parityCounts, parityTimings, parityErr = sweepWithParity(ctx, env, cfg, p, runDir, *runID)
+	} else {
+		sums, benchErr = bench.Run(ctx, cfg)
 	}
 	stop()
 	// The twin's prediction for the same plan, kept beside the measurement
