@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/forge-bench/forge/tools/internal/bench"
 	"github.com/forge-bench/forge/tools/internal/plan"
 	"github.com/forge-bench/forge/tools/internal/results"
+	"github.com/forge-bench/forge/tools/internal/scrape"
 	"github.com/forge-bench/forge/tools/internal/vllmbench"
 )
 
@@ -98,7 +100,11 @@ func (pr *parityRun) level(ctx context.Context, env Env, l bench.Level, runID st
 		"--seed", strconv.Itoa(p.Workload.Seed),
 		"--percentile-metrics", "ttft,tpot,itl,e2el", "--metric-percentiles", "50,90,99",
 		"--save-result", "--save-detailed", "--result-dir", pr.raw, "--result-filename", name + ".json",
-		"--disable-tqdm"}
+		"--disable-tqdm",
+		// The server is warm and healthy (Forge's level just ran): no
+		// extra test request, so the scraped server metrics below cover
+		// exactly the measured requests.
+		"--ready-check-timeout-sec", "0"}
 	if p.Workload.IgnoreEOS {
 		args = append(args, "--ignore-eos")
 	}
@@ -111,9 +117,15 @@ func (pr *parityRun) level(ctx context.Context, env Env, l bench.Level, runID st
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	fmt.Fprintf(env.Stderr, "parity %s: vllm bench serve, %d prompts (log %s)\n", name, pr.n, pr.logPath)
+	// The server's own metrics around the client's run, as Forge scrapes
+	// them around its levels: they tell the server's speed from the client's.
+	hc := &http.Client{Timeout: 10 * time.Second}
+	metricsURL := fmt.Sprintf("http://%s:%d/metrics", p.Engine.Host, p.Engine.Port)
+	before, beforeErr := scrape.Fetch(ctx, hc, metricsURL)
 	if err := cmd.Run(); err != nil {
 		return problems("parity %s: vllm bench serve failed: %v (see %s)", name, err, pr.logPath)
 	}
+	after, afterErr := scrape.Fetch(ctx, hc, metricsURL)
 	resPath := filepath.Join(pr.raw, name+".json")
 	b, err := os.ReadFile(resPath)
 	if err != nil {
@@ -126,6 +138,12 @@ func (pr *parityRun) level(ctx context.Context, env Env, l bench.Level, runID st
 	sum, err := vllmbench.ToSummary(res, vllmbench.Options{RunID: runID, Experiment: p.Experiment, Provenance: prov, Index: l.Index})
 	if err != nil {
 		return problems("%v", err)
+	}
+	if beforeErr == nil && afterErr == nil {
+		view := scrape.Diff(before, after, nil)
+		sum.Server = &view
+	} else {
+		fmt.Fprintf(env.Stderr, "parity %s: no server metrics around vllm bench (%v %v)\n", name, beforeErr, afterErr)
 	}
 	out, err := bench.EncodeSummary(sum)
 	if err != nil {

@@ -107,7 +107,7 @@ func (k *checker) engine(e *Experiment) {
 		k.errf(at(b, "cpu_kvcache_gib", d), "CPU setting on a GPU", "cpu_kvcache_gib applies to vLLM's CPU build only; the hardware is not device = \"cpu\". Remove it, or use CPU hardware.")
 	}
 	if h != nil && h.DeviceKind() == "cpu" {
-		if m != nil && m.Architecture != nil && en.MaxModelLen > 0 {
+		if m != nil && m.Architecture != nil && en.MaxModelLen > 0 && en.CPUKVCache() >= 1 {
 			k.cpuKV(e, m.Architecture)
 		}
 		return

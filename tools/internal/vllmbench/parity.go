@@ -18,13 +18,17 @@ type Tolerances struct {
 	Throughput float64 // request, output and total token throughput
 	Central    float64 // latency means and medians (p50)
 	Tail       float64 // latency p99s
+	// OverheadMs bounds, in milliseconds, how far the two clients' own
+	// overheads may differ: client mean minus the server's own mean over the
+	// same requests (see serverRows).
+	OverheadMs float64
 }
 
 // DefaultTolerances: token and request counts exact; throughputs within
 // 10 %; latency means and medians within 15 %; p99s within 30 %, because a
 // p99 over a few hundred requests rests on a handful of them.
 func DefaultTolerances() Tolerances {
-	return Tolerances{Counts: 0, Throughput: 10, Central: 15, Tail: 30}
+	return Tolerances{Counts: 0, Throughput: 10, Central: 15, Tail: 30, OverheadMs: 5}
 }
 
 // Row is one metric of one level compared. Forge and VLLM are NaN when that
@@ -36,10 +40,11 @@ type Row struct {
 	Metric  string  // summary field, e.g. "ttft_ms.p99"
 	Forge   float64 // Forge's value
 	VLLM    float64 // vLLM's value
-	DiffPct float64 // (Forge − VLLM) / VLLM · 100
-	TolPct  float64 // tolerance applied, in percent
+	DiffPct float64 // (Forge − VLLM) / VLLM · 100; with Unit "ms", Forge − VLLM in ms
+	TolPct  float64 // tolerance applied, in percent (in ms with Unit "ms"); NaN: context only
 	Within  bool    // |DiffPct| ≤ TolPct (and both values present)
 	Note    string  // why a row could not be compared, when it could not
+	Unit    string  // "" (difference in percent) or "ms" (absolute difference)
 }
 
 type rowJSON struct {
@@ -48,9 +53,10 @@ type rowJSON struct {
 	Forge   *float64 `json:"forge"`
 	VLLM    *float64 `json:"vllm"`
 	DiffPct *float64 `json:"diff_pct"`
-	TolPct  float64  `json:"tolerance_pct"`
+	TolPct  *float64 `json:"tolerance_pct"`
 	Within  bool     `json:"within"`
 	Note    string   `json:"note,omitempty"`
+	Unit    string   `json:"unit,omitempty"`
 }
 
 func finitePtr(v float64) *float64 {
@@ -70,7 +76,7 @@ func nanIfNil(v *float64) float64 {
 // MarshalJSON writes snake_case keys and null for a missing or infinite value.
 func (r Row) MarshalJSON() ([]byte, error) {
 	return json.Marshal(rowJSON{Level: r.Level, Metric: r.Metric, Forge: finitePtr(r.Forge), VLLM: finitePtr(r.VLLM),
-		DiffPct: finitePtr(r.DiffPct), TolPct: r.TolPct, Within: r.Within, Note: r.Note})
+		DiffPct: finitePtr(r.DiffPct), TolPct: finitePtr(r.TolPct), Within: r.Within, Note: r.Note, Unit: r.Unit})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes, null as NaN.
@@ -80,7 +86,7 @@ func (r *Row) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*r = Row{Level: j.Level, Metric: j.Metric, Forge: nanIfNil(j.Forge), VLLM: nanIfNil(j.VLLM), DiffPct: nanIfNil(j.DiffPct),
-		TolPct: j.TolPct, Within: j.Within, Note: j.Note}
+		TolPct: nanIfNil(j.TolPct), Within: j.Within, Note: j.Note, Unit: j.Unit}
 	return nil
 }
 
@@ -91,6 +97,8 @@ const (
 	classThroughput
 	classCentral
 	classTail
+	classServer   // the server's own figure during each client's run: context, no verdict
+	classOverhead // client minus server, compared in absolute milliseconds
 )
 
 func (t Tolerances) of(c class) float64 {
@@ -101,6 +109,10 @@ func (t Tolerances) of(c class) float64 {
 		return t.Throughput
 	case classCentral:
 		return t.Central
+	case classOverhead:
+		return t.OverheadMs
+	case classServer:
+		return math.NaN()
 	}
 	return t.Tail
 }
@@ -167,8 +179,66 @@ func LevelKey(l bench.Level) string {
 	return l.Kind + "-" + strconv.FormatFloat(l.Value, 'f', -1, 64)
 }
 
+// serverFamilies are vLLM's own latency histograms (the first name present
+// is used: vLLM renamed time_per_output_token to inter_token_latency), each
+// matched with the client statistic that measures the same interval.
+var serverFamilies = []struct {
+	client string
+	names  []string
+	get    func(bench.Summary) *float64
+}{
+	{"ttft_ms", []string{"vllm:time_to_first_token_seconds"}, func(s bench.Summary) *float64 { return s.TTFT.Mean }},
+	{"itl_ms", []string{"vllm:inter_token_latency_seconds", "vllm:time_per_output_token_seconds"}, func(s bench.Summary) *float64 { return s.ITL.Mean }},
+	{"e2el_ms", []string{"vllm:e2e_request_latency_seconds"}, func(s bench.Summary) *float64 { return s.E2EL.Mean }},
+}
+
+// serverMeanMs is the mean of a server histogram over the level, in ms,
+// from the scraped counters' _sum and _count deltas.
+func serverMeanMs(s bench.Summary, names []string) *float64 {
+	if s.Server == nil {
+		return nil
+	}
+	for _, n := range names {
+		sum, ok1 := s.Server.Counters[n+"_sum"]
+		cnt, ok2 := s.Server.Counters[n+"_count"]
+		if ok1 && ok2 && cnt > 0 {
+			return num(sum / cnt * 1000)
+		}
+	}
+	return nil
+}
+
+// serverRows separate the clients from the machine. Two clients measured
+// minutes apart on one machine see the server at different speeds; the
+// server's own histograms, scraped around each client's run, say how fast
+// it was. "server: X.mean" is the server's mean over each client's requests
+// (context, no verdict); "X.mean − server" is what each client adds on top
+// (HTTP, streaming, parsing, its own scheduling), which must agree within
+// OverheadMs whatever the server's speed.
+func serverRows(level string, forge, vllm bench.Summary, tol Tolerances) []Row {
+	var rows []Row
+	for _, f := range serverFamilies {
+		fs, vs := serverMeanMs(forge, f.names), serverMeanMs(vllm, f.names)
+		if fs == nil || vs == nil {
+			continue
+		}
+		rows = append(rows, Row{Level: level, Metric: "server: " + f.client + ".mean", Forge: *fs, VLLM: *vs,
+			DiffPct: (*fs - *vs) / *vs * 100, TolPct: math.NaN(), Within: true, Note: "the server's own, during each client's run"})
+		fc, vc := f.get(forge), f.get(vllm)
+		if fc == nil || vc == nil {
+			continue
+		}
+		fo, vo := *fc-*fs, *vc-*vs
+		d := fo - vo
+		rows = append(rows, Row{Level: level, Metric: f.client + ".mean − server", Forge: fo, VLLM: vo, DiffPct: d,
+			TolPct: tol.OverheadMs, Within: math.Abs(d) <= tol.OverheadMs, Unit: "ms"})
+	}
+	return rows
+}
+
 // Compare compares one level measured by Forge with the same level measured
-// by vLLM's client, one row per metric of MetricOrder.
+// by vLLM's client, one row per metric of MetricOrder, then, when both
+// summaries carry the server's scraped metrics, the serverRows.
 func Compare(forge, vllm bench.Summary, tol Tolerances) []Row {
 	level := LevelKey(forge.Level)
 	mismatch := ""
@@ -200,6 +270,9 @@ func Compare(forge, vllm bench.Summary, tol Tolerances) []Row {
 			r.Within, r.Note = false, mismatch
 		}
 		rows = append(rows, r)
+	}
+	if mismatch == "" {
+		rows = append(rows, serverRows(level, forge, vllm, tol)...)
 	}
 	return rows
 }
@@ -278,11 +351,20 @@ func Markdown(rows []Row) []byte {
 		if r.Within {
 			within = "yes"
 		}
-		within += fmt.Sprintf(" (±%s%%)", strconv.FormatFloat(r.TolPct, 'f', -1, 64))
-		if r.Note != "" {
-			within += ": " + r.Note
+		diff := diffCell(r.DiffPct)
+		switch {
+		case math.IsNaN(r.TolPct):
+			within = "context: " + r.Note
+		case r.Unit == "ms":
+			within += fmt.Sprintf(" (±%s ms)", strconv.FormatFloat(r.TolPct, 'f', -1, 64))
+			diff = fmt.Sprintf("%+.3f ms", r.DiffPct)
+		default:
+			within += fmt.Sprintf(" (±%s%%)", strconv.FormatFloat(r.TolPct, 'f', -1, 64))
+			if r.Note != "" {
+				within += ": " + r.Note
+			}
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", r.Level, r.Metric, cell(r.VLLM, prec), cell(r.Forge, prec), diffCell(r.DiffPct), within)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", r.Level, r.Metric, cell(r.VLLM, prec), cell(r.Forge, prec), diff, within)
 	}
 	return b.Bytes()
 }

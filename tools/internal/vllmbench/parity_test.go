@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/forge-bench/forge/tools/internal/bench"
+	"github.com/forge-bench/forge/tools/internal/scrape"
 )
 
 // imported is the detailed fixture as a summary.
@@ -182,5 +183,65 @@ func TestMarkdownAndJSON(t *testing.T) {
 	}
 	if !strings.Contains(string(Markdown([]Row{r})), "| n/a |") {
 		t.Errorf("markdown: %s", Markdown([]Row{r}))
+	}
+}
+
+// TestServerRows: with the server's scraped histograms on both sides, the
+// table adds the server's own mean over each client's requests (context)
+// and each client's overhead above it, compared in absolute milliseconds,
+// so a server that ran slower during one client's run is not read as a
+// difference between the clients.
+func TestServerRows(t *testing.T) {
+	withServer := func(s bench.Summary, itlSum, itlCount, ttftSum, ttftCount float64) bench.Summary {
+		s.Server = &scrape.View{Counters: map[string]float64{
+			"vllm:inter_token_latency_seconds_sum": itlSum, "vllm:inter_token_latency_seconds_count": itlCount,
+			"vllm:time_to_first_token_seconds_sum": ttftSum, "vllm:time_to_first_token_seconds_count": ttftCount}}
+		return s
+	}
+	base := imported(t)
+	slowServer := base
+	// vLLM's side: the server itself 20% slower, the client's own overhead unchanged.
+	for _, c := range []struct {
+		name             string
+		forge, vllm      bench.Summary
+		wantITLOverheadF float64
+		wantWithin       bool
+	}{
+		{"same server speed", withServer(base, 0.030*100, 100, 0.1*8, 8), withServer(slowServer, 0.030*100, 100, 0.1*8, 8), *base.ITL.Mean - 30, true},
+		{"client adds 6 ms more than the other", withServer(base, (*base.ITL.Mean-6)/1000*100, 100, 0.1*8, 8), withServer(slowServer, *base.ITL.Mean/1000*100, 100, 0.1*8, 8), 6, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rows := Compare(c.forge, c.vllm, DefaultTolerances())
+			var server, overhead *Row
+			for i := range rows {
+				switch rows[i].Metric {
+				case "server: itl_ms.mean":
+					server = &rows[i]
+				case "itl_ms.mean − server":
+					overhead = &rows[i]
+				}
+			}
+			if server == nil || overhead == nil {
+				t.Fatalf("no server rows in %d rows", len(rows))
+			}
+			if !math.IsNaN(server.TolPct) || !server.Within {
+				t.Errorf("server row is context only, got tolerance %v within %v", server.TolPct, server.Within)
+			}
+			if math.Abs(overhead.Forge-c.wantITLOverheadF) > 1e-9 {
+				t.Errorf("Forge's overhead = %v ms, want %v", overhead.Forge, c.wantITLOverheadF)
+			}
+			if overhead.Unit != "ms" || overhead.Within != c.wantWithin {
+				t.Errorf("overhead row %+v, want unit ms and within %v", *overhead, c.wantWithin)
+			}
+			if md := string(Markdown(rows)); !strings.Contains(md, "| itl_ms.mean − server |") || !strings.Contains(md, " ms)") {
+				t.Errorf("markdown lacks the overhead row in ms:\n%s", md)
+			}
+			if _, err := json.Marshal(rows); err != nil {
+				t.Errorf("rows with a context-only (NaN tolerance) row do not encode: %v", err)
+			}
+		})
+	}
+	if rows := Compare(base, base, DefaultTolerances()); len(rows) != len(MetricOrder()) {
+		t.Errorf("without server metrics: %d rows, want %d", len(rows), len(MetricOrder()))
 	}
 }
