@@ -132,7 +132,7 @@ func checkDecoder(raw json.RawMessage) error {
 	// "▁" → " "). transformers writes this decoder for GGUF tokenizers.
 	var steps []component
 	if err := json.Unmarshal(c.Decoders, &steps); err != nil || len(steps) == 0 {
-		return fmt.Errorf("Sequence decoder without decoders")
+		return fmt.Errorf("a Sequence decoder without decoders")
 	}
 	for i, st := range steps {
 		switch {
@@ -140,7 +140,7 @@ func checkDecoder(raw json.RawMessage) error {
 		case st.Type == "ByteFallback" || st.Type == "Fuse":
 		case st.Type == "Replace" && st.Pattern.String != nil && *st.Pattern.String == "\u2581" && st.Content == " ":
 		default:
-			return fmt.Errorf("Sequence decoder step %d %q is not supported (ByteFallback, Fuse, Replace ▁, then ByteLevel)", i, st.Type)
+			return fmt.Errorf("decoder step %d of the Sequence, %q, is not supported (ByteFallback, Fuse, Replace ▁, then ByteLevel)", i, st.Type)
 		}
 	}
 	return nil
