@@ -52,18 +52,13 @@ func writeParity(env Env, forgeDir, vllmDir, mdPath string) (counts, timings []v
 	for _, r := range rows {
 		switch {
 		case r.Within:
-		case countMetric(r.Metric):
+		case vllmbench.IsCount(r.Metric):
 			counts = append(counts, r)
 		default:
 			timings = append(timings, r)
 		}
 	}
 	return counts, timings, nil
-}
-
-// countMetric tells the parity rows that are counts, not timings.
-func countMetric(m string) bool {
-	return m == "completed" || m == "total_input_tokens" || m == "total_output_tokens"
 }
 
 // parity loads both directories, compares them with the default

@@ -196,6 +196,31 @@ func sweepWithParity(ctx context.Context, env Env, cfg bench.Config, p *plan.Pla
 	return sums, nil, counts, timings, err
 }
 
+// parityVerdict reports the rows outside tolerance: timing rows are
+// printed (with whether the clients' overheads above the server agree),
+// count rows fail the run, since the clients did not send the same work.
+func parityVerdict(env Env, runDir string, counts, timings []vllmbench.Row) error {
+	table := filepath.Join(runDir, parityDir, parityTable)
+	if len(timings) > 0 {
+		overhead := 0
+		for _, r := range timings {
+			if r.Unit == "ms" {
+				overhead++
+			}
+		}
+		if overhead == 0 {
+			fmt.Fprintf(env.Stderr, "parity: %d timing comparison(s) outside tolerance, but each client's overhead over the server's own metrics agrees (rows \"− server\"): the server ran at different speeds during the two clients' runs; read %s\n", len(timings), table)
+		} else {
+			fmt.Fprintf(env.Stderr, "parity: %d timing comparison(s) outside tolerance, %d of them client overheads over the server's own metrics: read %s\n", len(timings), overhead, table)
+		}
+	}
+	if len(counts) > 0 {
+		return problems("parity: Forge and vLLM's client disagree on %d count(s) (%s %s: Forge %g, vLLM %g): they did not send the same work; see %s",
+			len(counts), counts[0].Level, counts[0].Metric, counts[0].Forge, counts[0].VLLM, table)
+	}
+	return nil
+}
+
 // declared is what the plan says about the target, for provenance.
 func declared(p *plan.Plan) bench.Declared {
 	d := bench.Declared{EngineName: p.Engine.Kind, EngineVersion: p.Engine.Version, GPU: p.Hardware.GPU,

@@ -31,7 +31,7 @@ import (
 // also after a failure or Ctrl-C; what was measured stays on disk.
 func runRun(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "run", "NAME [--experiments DIR] [--results DIR] [--run-id ID] [--time-scale X] [--compare DIRS] [--parity] [--var name=value]...")
-	parity := fs.Bool("parity", false, "vLLM only: after Forge's sweep, run vLLM's own `vllm bench serve` on the same server and prompts, import it and write parity/parity.md")
+	parity := fs.Bool("parity", false, "vLLM only: after each of Forge's levels, run vLLM's own `vllm bench serve` on the same level, server and prompts, import it and write parity/parity.md")
 	dir := fs.String("experiments", "experiments", "directory of experiments")
 	resultsDir := fs.String("results", "results", "results root")
 	runID := fs.String("run-id", "", "run id (default: UTC time and commit)")
@@ -143,25 +143,7 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	if parityErr != nil {
 		return parityErr
 	}
-	table := filepath.Join(runDir, parityDir, parityTable)
-	if len(parityTimings) > 0 {
-		overhead := 0
-		for _, r := range parityTimings {
-			if r.Unit == "ms" {
-				overhead++
-			}
-		}
-		if overhead == 0 {
-			fmt.Fprintf(env.Stderr, "parity: %d timing comparison(s) outside tolerance, but each client's overhead over the server's own metrics agrees (rows \"− server\"): the server ran at different speeds during the two clients' runs; read %s\n", len(parityTimings), table)
-		} else {
-			fmt.Fprintf(env.Stderr, "parity: %d timing comparison(s) outside tolerance, %d of them client overheads over the server's own metrics: read %s\n", len(parityTimings), overhead, table)
-		}
-	}
-	if len(parityCounts) > 0 {
-		return problems("parity: Forge and vLLM's client disagree on %d count(s) (%s %s: Forge %g, vLLM %g): they did not send the same work; see %s",
-			len(parityCounts), parityCounts[0].Level, parityCounts[0].Metric, parityCounts[0].Forge, parityCounts[0].VLLM, table)
-	}
-	return nil
+	return parityVerdict(env, runDir, parityCounts, parityTimings)
 }
 
 // chartAndReport draws the charts and writes the report of a finished run,

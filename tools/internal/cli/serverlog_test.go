@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/forge-bench/forge/tools/internal/vllmbench"
 )
 
 // startFixture lays out a working directory with one CPU experiment on
@@ -133,6 +135,37 @@ func TestRunStartFailure(t *testing.T) {
 			}
 			if _, statErr := os.Stat(filepath.Join("results", "fails", "r1", "plan.json")); statErr != nil {
 				t.Errorf("the plan written before the start is gone: %v", statErr)
+			}
+		})
+	}
+}
+
+// TestParityVerdict: a count that differs fails the run (the clients did not
+// send the same work); timing rows outside tolerance are reported, saying
+// whether the clients' overheads above the server agree.
+func TestParityVerdict(t *testing.T) {
+	count := vllmbench.Row{Level: "concurrency-1", Metric: "total_input_tokens", Forge: 100, VLLM: 99}
+	timing := vllmbench.Row{Level: "concurrency-2", Metric: "ttft_ms.mean", Forge: 300, VLLM: 200}
+	overhead := vllmbench.Row{Level: "concurrency-2", Metric: "ttft_ms.mean − server", Forge: 9, VLLM: 2, Unit: "ms"}
+	for _, c := range []struct {
+		name           string
+		counts, timing []vllmbench.Row
+		wantErr        string
+		wantMsg        string
+	}{
+		{"all within", nil, nil, "", ""},
+		{"server speed only", nil, []vllmbench.Row{timing}, "", "overhead over the server's own metrics agrees"},
+		{"client overhead differs", nil, []vllmbench.Row{timing, overhead}, "", "1 of them client overheads"},
+		{"count differs", []vllmbench.Row{count}, []vllmbench.Row{timing}, "total_input_tokens: Forge 100, vLLM 99", "1 timing comparison"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var errb bytes.Buffer
+			err := parityVerdict(Env{Stdout: &bytes.Buffer{}, Stderr: &errb}, "run", c.counts, c.timing)
+			if (err == nil) != (c.wantErr == "") || err != nil && !strings.Contains(err.Error(), c.wantErr) {
+				t.Errorf("err = %v, want %q", err, c.wantErr)
+			}
+			if c.wantMsg == "" && errb.Len() > 0 || !strings.Contains(errb.String(), c.wantMsg) {
+				t.Errorf("stderr %q, want %q", errb.String(), c.wantMsg)
 			}
 		})
 	}

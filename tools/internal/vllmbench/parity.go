@@ -344,7 +344,7 @@ func Markdown(rows []Row) []byte {
 	b.WriteString("|---|---|---:|---:|---:|---|\n")
 	for _, r := range rows {
 		prec := 3
-		if isCount(r.Metric) {
+		if IsCount(r.Metric) {
 			prec = 0
 		}
 		within := "**no**"
@@ -369,7 +369,10 @@ func Markdown(rows []Row) []byte {
 	return b.Bytes()
 }
 
-func isCount(metric string) bool {
+// IsCount tells the count rows (completed requests, input and output
+// tokens), which two clients sending the same work must agree on exactly,
+// from the timing rows.
+func IsCount(metric string) bool {
 	for _, m := range metrics {
 		if m.name == metric {
 			return m.class == classCount
