@@ -27,6 +27,10 @@ const (
 	CoalesceMax   = 50 * time.Millisecond
 )
 
+// MaxCatchUp is how far behind its modelled schedule the runner may fall and
+// still make the delay up in the following steps (see Run).
+const MaxCatchUp = 20 * time.Millisecond
+
 func (r *Runner) coalesce() {
 	limit := time.After(CoalesceMax)
 	for {
@@ -130,10 +134,14 @@ func (r *Runner) Run(ctx context.Context) {
 			next = time.Now()
 			continue
 		}
-		// Deadline-based, so the modelled clock does not drift behind.
+		// Deadline-based, so the modelled clock does not drift behind: a
+		// step that starts late because the host scheduled this goroutine
+		// late (2 busy cores, -race) is made up by the following steps,
+		// up to MaxCatchUp. Further behind than that (a long stall), the
+		// schedule restarts from now rather than bursting.
 		next = next.Add(time.Duration(dur / r.scale * float64(time.Second)))
-		if now := time.Now(); next.Before(now) {
-			next = now
+		if floor := time.Now().Add(-MaxCatchUp); next.Before(floor) {
+			next = floor
 		}
 		timer.Reset(time.Until(next))
 		select {
