@@ -11,15 +11,22 @@ import (
 	"github.com/forge-bench/forge/tools/internal/results"
 )
 
-// The fixture is real: lm-eval 0.4.13 (.venv/eval) with local-completions
-// against vLLM 0.11.0's CPU build serving the rehearsal's SmolLM2-135M,
-// Forge's offline GSM8K task (task-gsm8k_forge.yaml), 5-shot, --limit 6,
-// --log_samples.
-const fixtureDir = "testdata/lmeval-0.4.13-gsm8k"
+// The fixtures are real: lm-eval 0.4.13 (.venv/eval) with local-completions
+// against vLLM 0.11.0's CPU build serving the rehearsal's SmolLM2-135M, with
+// Forge's offline task definitions kept beside them (task-*.yaml), 5-shot,
+// --log_samples: GSM8K (generate_until, --limit 6, tokenizer_backend=None)
+// and MMLU abstract_algebra (loglikelihood, --limit 10,
+// tokenizer_backend=remote against vLLM's --enable-tokenizer-info-endpoint).
+var fixtures = []struct {
+	dir, task, metric, filter, name string
+}{
+	{"testdata/lmeval-0.4.13-gsm8k", "gsm8k_forge", "exact_match", "strict-match", "gsm8k"},
+	{"testdata/lmeval-0.4.13-mmlu", "mmlu_forge_abstract_algebra", "acc", "none", "mmlu_abstract_algebra"},
+}
 
-func fixtureFile(t *testing.T, glob string) string {
+func fixtureFile(t *testing.T, dir, glob string) string {
 	t.Helper()
-	m, err := filepath.Glob(filepath.Join(fixtureDir, glob))
+	m, err := filepath.Glob(filepath.Join(dir, glob))
 	if err != nil || len(m) != 1 {
 		t.Fatalf("fixture %s: %v %v", glob, m, err)
 	}
@@ -27,7 +34,13 @@ func fixtureFile(t *testing.T, glob string) string {
 }
 
 func TestParseLMEval(t *testing.T) {
-	path := fixtureFile(t, "results_*.json")
+	for _, fx := range fixtures {
+		t.Run(fx.name, func(t *testing.T) { testParseLMEval(t, fx.dir, fx.task, fx.metric, fx.filter, fx.name) })
+	}
+}
+
+func testParseLMEval(t *testing.T, dir, lmTask, metric, filter, name string) {
+	path := fixtureFile(t, dir, "results_*.json")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -84,20 +97,20 @@ func TestParseLMEval(t *testing.T) {
 	run, err := got.ToRun(RunOptions{RunID: "20261123T181308Z-test", Experiment: "rehearsal",
 		Model:      Model{Repo: "HuggingFaceTB/SmolLM2-135M-Instruct", Revision: rev, ServedName: "smollm2-135m-instruct"},
 		Provenance: bench.Provenance{ForgeVersion: "test", ForgeCommit: "unknown", GPUSource: "declared", Engine: bench.Engine{Name: "vllm-cpu", Version: "0.11.0"}, GPU: "cpu", ModelRepo: "HuggingFaceTB/SmolLM2-135M-Instruct", ModelRevision: &rev},
-		Tasks:      map[string]TaskRef{"gsm8k_forge": {Name: "gsm8k", Metric: "exact_match", Filter: "strict-match", Shots: 5}}})
+		Tasks:      map[string]TaskRef{lmTask: {Name: name, Metric: metric, Filter: filter, Shots: 5}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := got.Tasks["gsm8k_forge"]
-	if len(run.Tasks) != 1 || run.Tasks[0].Task != "gsm8k" || run.Tasks[0].Score != want.Scores["exact_match,strict-match"] || run.Tasks[0].N != want.N {
+	want := got.Tasks[lmTask]
+	if len(run.Tasks) != 1 || run.Tasks[0].Task != name || run.Tasks[0].Score != want.Scores[metric+","+filter] || run.Tasks[0].N != want.N {
 		t.Errorf("run tasks %+v", run.Tasks)
 	}
-	dir := t.TempDir()
 	data, _ := json.MarshalIndent(run, "", "  ")
-	if err := os.WriteFile(filepath.Join(dir, "gsm8k.json"), data, 0o644); err != nil {
+	out := t.TempDir()
+	if err := os.WriteFile(filepath.Join(out, name+".json"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if probs, err := results.ValidateTree(dir); err != nil || len(probs) > 0 {
+	if probs, err := results.ValidateTree(out); err != nil || len(probs) > 0 {
 		t.Errorf("eval run not schema-valid: %v %v", probs, err)
 	}
 
@@ -106,9 +119,9 @@ func TestParseLMEval(t *testing.T) {
 		refs map[string]TaskRef
 		want string
 	}{
-		{"unknown task", map[string]TaskRef{"mmlu_forge": {Name: "mmlu", Metric: "acc", Filter: "none", Shots: 5}}, `no task "mmlu_forge"`},
-		{"unknown filter", map[string]TaskRef{"gsm8k_forge": {Name: "gsm8k", Metric: "exact_match", Filter: "none", Shots: 5}}, "has no exact_match with filter none"},
-		{"shots differ", map[string]TaskRef{"gsm8k_forge": {Name: "gsm8k", Metric: "exact_match", Filter: "strict-match", Shots: 8}}, "ran 5-shot"},
+		{"unknown task", map[string]TaskRef{"hellaswag_forge": {Name: "hellaswag", Metric: "acc_norm", Filter: "none", Shots: 5}}, `no task "hellaswag_forge"`},
+		{"unknown filter", map[string]TaskRef{lmTask: {Name: name, Metric: metric, Filter: "no-such-filter", Shots: 5}}, "with filter no-such-filter"},
+		{"shots differ", map[string]TaskRef{lmTask: {Name: name, Metric: metric, Filter: filter, Shots: 8}}, "ran 5-shot"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if _, err := got.ToRun(RunOptions{Tasks: c.refs}); err == nil || !strings.Contains(err.Error(), c.want) {
@@ -135,9 +148,15 @@ func TestParseLMEvalErrors(t *testing.T) {
 }
 
 func TestParseSamples(t *testing.T) {
-	path := fixtureFile(t, "samples_*.jsonl")
+	for _, fx := range fixtures {
+		t.Run(fx.name, func(t *testing.T) { testParseSamples(t, fx.dir, fx.task, fx.metric, fx.filter) })
+	}
+}
+
+func testParseSamples(t *testing.T, dir, lmTask, metric, filter string) {
+	path := fixtureFile(t, dir, "samples_*.jsonl")
 	task, ok := SamplesTask(path)
-	if !ok || task != "gsm8k_forge" {
+	if !ok || task != lmTask {
 		t.Fatalf("SamplesTask(%s) = %q, %v", path, task, ok)
 	}
 	f, err := os.Open(path)
@@ -145,7 +164,7 @@ func TestParseSamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	got, err := ParseSamples(path, task, "exact_match", f)
+	got, err := ParseSamples(path, task, metric, f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,29 +176,25 @@ func TestParseSamples(t *testing.T) {
 	}
 	byFilter := map[string]int{}
 	for i, l := range lines {
-		var rec struct {
-			DocID  int     `json:"doc_id"`
-			Filter string  `json:"filter"`
-			EM     float64 `json:"exact_match"`
-		}
+		var rec map[string]any
 		if err := json.Unmarshal([]byte(l), &rec); err != nil {
 			t.Fatal(err)
 		}
-		if got[i].DocID != rec.DocID || got[i].Filter != rec.Filter || got[i].Value != rec.EM || got[i].Task != task {
+		if float64(got[i].DocID) != rec["doc_id"] || got[i].Filter != rec["filter"] || got[i].Value != rec[metric] || got[i].Task != task {
 			t.Errorf("line %d: %+v, file %+v", i+1, got[i], rec)
 		}
-		byFilter[rec.Filter]++
+		byFilter[rec["filter"].(string)]++
 	}
 	// One filter's samples pair with themselves: the noise floor of a run
 	// against itself is exactly zero.
-	var strict []Sample
+	var one []Sample
 	for _, s := range got {
-		if s.Filter == "strict-match" {
-			strict = append(strict, s)
+		if s.Filter == filter {
+			one = append(one, s)
 		}
 	}
-	p, err := RetainPaired(strict, strict, PairOptions{Resamples: 100})
-	if err != nil || p.N != byFilter["strict-match"] || p.Diff != 0 {
+	p, err := RetainPaired(one, one, PairOptions{Resamples: 100})
+	if err != nil || p.N != byFilter[filter] || p.N == 0 || p.Diff != 0 {
 		t.Errorf("self-pairing of the real samples: %+v, %v", p, err)
 	}
 
