@@ -177,33 +177,33 @@ func Parse(name string, b []byte) (*Result, error) {
 	if raw == nil {
 		return fail("not a vllm bench serve result: the file is null, want a JSON object")
 	}
-	d := decoder{raw: raw, seen: map[string]bool{}}
+	d := &decoder{raw: raw, seen: map[string]bool{}}
 	r := &Result{Name: name, Metrics: map[string]Metric{}}
 
 	d.str("date", &r.Date, true)
 	d.str("endpoint_type", &r.EndpointType, false)
 	d.str("backend", &r.Backend, false)
-	d.optStr("label", &r.Label)
+	optional(d, "label", "a string", &r.Label)
 	d.str("model_id", &r.ModelID, true)
 	d.str("tokenizer_id", &r.TokenizerID, false)
-	d.integer("num_prompts", &r.NumPrompts, true)
+	value(d, "num_prompts", "an integer", &r.NumPrompts, true)
 	d.rate("request_rate", &r.RequestRate)
-	d.optNum("burstiness", &r.Burstiness)
-	d.optInt("max_concurrency", &r.MaxConcurrency)
-	d.optStr("ramp_up_strategy", &r.RampUpStrategy)
-	d.optNum("ramp_up_start_rps", &r.RampUpStartRPS)
-	d.optNum("ramp_up_end_rps", &r.RampUpEndRPS)
+	optional(d, "burstiness", "a number", &r.Burstiness)
+	optional(d, "max_concurrency", "an integer", &r.MaxConcurrency)
+	optional(d, "ramp_up_strategy", "a string", &r.RampUpStrategy)
+	optional(d, "ramp_up_start_rps", "a number", &r.RampUpStartRPS)
+	optional(d, "ramp_up_end_rps", "a number", &r.RampUpEndRPS)
 
-	d.num("duration", &r.Duration, true)
-	d.integer("completed", &r.Completed, true)
-	d.integer("total_input_tokens", &r.TotalInputTokens, true)
-	d.integer("total_output_tokens", &r.TotalOutputTokens, true)
-	d.num("request_throughput", &r.RequestThroughput, true)
-	d.optNum("request_goodput", &r.RequestGoodput)
-	d.num("output_throughput", &r.OutputThroughput, true)
-	d.num("total_token_throughput", &r.TotalTokenThroughput, true)
-	d.optNum("max_output_tokens_per_s", &r.MaxOutputTokensPerS)
-	d.optInt("max_concurrent_requests", &r.MaxConcurrentRequests)
+	value(d, "duration", "a number", &r.Duration, true)
+	value(d, "completed", "an integer", &r.Completed, true)
+	value(d, "total_input_tokens", "an integer", &r.TotalInputTokens, true)
+	value(d, "total_output_tokens", "an integer", &r.TotalOutputTokens, true)
+	value(d, "request_throughput", "a number", &r.RequestThroughput, true)
+	optional(d, "request_goodput", "a number", &r.RequestGoodput)
+	value(d, "output_throughput", "a number", &r.OutputThroughput, true)
+	value(d, "total_token_throughput", "a number", &r.TotalTokenThroughput, true)
+	optional(d, "max_output_tokens_per_s", "a number", &r.MaxOutputTokensPerS)
+	optional(d, "max_concurrent_requests", "an integer", &r.MaxConcurrentRequests)
 
 	d.array("input_lens", &r.InputLens, "an array of integers")
 	d.array("output_lens", &r.OutputLens, "an array of integers")
@@ -224,7 +224,7 @@ func Parse(name string, b []byte) (*Result, error) {
 		}
 		if m := aggKey.FindStringSubmatch(k); m != nil {
 			var v *float64
-			d.optNum(k, &v)
+			optional(d, k, "a number", &v)
 			if v == nil {
 				continue
 			}
@@ -242,7 +242,7 @@ func Parse(name string, b []byte) (*Result, error) {
 		}
 		if m := pctKey.FindStringSubmatch(k); m != nil {
 			var v *float64
-			d.optNum(k, &v)
+			optional(d, k, "a number", &v)
 			p, err := strconv.ParseFloat(m[1], 64)
 			if v == nil || err != nil || p > 100 {
 				if err == nil && p > 100 {
@@ -675,63 +675,31 @@ func (d *decoder) str(key string, dst *string, required bool) {
 	}
 }
 
-func (d *decoder) optStr(key string, dst **string) {
-	v, ok := d.get(key, false)
-	if !ok || isNull(v) {
-		return
-	}
-	var s string
-	if json.Unmarshal(v, &s) != nil {
-		d.wrong(key, "a string or null", v)
-		return
-	}
-	*dst = &s
-}
-
-func (d *decoder) num(key string, dst *float64, required bool) {
+// value decodes a number or an integer into dst; null, like a value of
+// another type, is an error (what names the type in it).
+func value[T any](d *decoder, key, what string, dst *T, required bool) {
 	v, ok := d.get(key, required)
 	if !ok {
 		return
 	}
 	if isNull(v) || json.Unmarshal(v, dst) != nil {
-		d.wrong(key, "a number", v)
+		d.wrong(key, what, v)
 	}
 }
 
-func (d *decoder) optNum(key string, dst **float64) {
+// optional decodes key into *dst, leaving it nil when the key is absent or
+// null; a value of another type is an error.
+func optional[T any](d *decoder, key, what string, dst **T) {
 	v, ok := d.get(key, false)
 	if !ok || isNull(v) {
 		return
 	}
-	var f float64
-	if json.Unmarshal(v, &f) != nil {
-		d.wrong(key, "a number or null", v)
+	var x T
+	if json.Unmarshal(v, &x) != nil {
+		d.wrong(key, what+" or null", v)
 		return
 	}
-	*dst = &f
-}
-
-func (d *decoder) integer(key string, dst *int, required bool) {
-	v, ok := d.get(key, required)
-	if !ok {
-		return
-	}
-	if isNull(v) || json.Unmarshal(v, dst) != nil {
-		d.wrong(key, "an integer", v)
-	}
-}
-
-func (d *decoder) optInt(key string, dst **int) {
-	v, ok := d.get(key, false)
-	if !ok || isNull(v) {
-		return
-	}
-	var n int
-	if json.Unmarshal(v, &n) != nil {
-		d.wrong(key, "an integer or null", v)
-		return
-	}
-	*dst = &n
+	*dst = &x
 }
 
 func (d *decoder) rate(key string, dst *Rate) {
