@@ -67,8 +67,8 @@ func validateTree(t *testing.T, dir string) {
 // the token counts exactly, and every file validates. "Scripted" is what the
 // server actually did: its timers fire a fraction of a millisecond after
 // the nominal offsets, more under load, so each level is compared with the
-// emission times the server recorded (and with the nominal script within
-// 3 ms, to show the script ran as written).
+// emission times the server recorded (and those with the nominal script
+// within 3 ms, to show the script ran as written).
 func TestScriptedTimings(t *testing.T) {
 	const ttft, gap, tokens, promptTokens = 40 * time.Millisecond, 6 * time.Millisecond, 8, 17
 	for _, api := range []string{"completions", "chat"} {
@@ -91,8 +91,11 @@ func TestScriptedTimings(t *testing.T) {
 					tpot = append(tpot, ms(e[tokens-1]-e[0])/(tokens-1))
 				}
 				server := map[string]Stats{"TTFT": Summarize(first), "TPOT": Summarize(tpot), "E2EL": Summarize(last)}
+				// Forge against what the server did, within 1 ms; the server
+				// against its script, within 3 ms (its timers run late on a
+				// busy machine, which is the fixture's error, not Forge's).
 				check := func(name string, got *float64, nominal time.Duration) {
-					if got == nil || math.Abs(*got-*server[name].Median) > 1 || math.Abs(*got-ms(nominal)) > 3 {
+					if got == nil || math.Abs(*got-*server[name].Median) > 1 || math.Abs(*server[name].Median-ms(nominal)) > 3 {
 						t.Errorf("level %v %s median = %v ms; server emitted at %v ms, script says %v", s.Level.Value, name, val(got), *server[name].Median, ms(nominal))
 					}
 				}
