@@ -22,6 +22,16 @@ variable "rehearsal_concurrency" {
   description = "closed-loop concurrency levels"
 }
 
+variable "rehearsal_mmlu_limit" {
+  default     = 2
+  description = "MMLU documents per subject (57 subjects) that lm-eval scores"
+}
+
+variable "rehearsal_gsm8k_limit" {
+  default     = 32
+  description = "GSM8K problems that lm-eval scores"
+}
+
 experiment "rehearsal" {
   description = "SmolLM2-135M-Instruct (BF16) on vLLM 0.11.0's CPU build: the pipeline rehearsal"
   hardware    = hardware.cpu_rehearsal
@@ -38,6 +48,9 @@ experiment "rehearsal" {
     dtype                  = "bfloat16"
     seed                   = 0
     port                   = 18123
+    # lm-eval's loglikelihood tasks (MMLU) tokenize through the server
+    # (tokenizer_backend=remote), which reads /tokenizer_info.
+    extra_args = ["--enable-tokenizer-info-endpoint"]
   }
 
   workload "sharegpt" {
@@ -57,6 +70,26 @@ experiment "rehearsal" {
   slo {
     ttft_p99_ms = 2000
     tpot_p99_ms = 200
+  }
+
+  # Real lm-eval against the served model, over the pinned local data
+  # (forge eval writes the task definitions). A 135M model scores near
+  # chance on MMLU and near 0 on GSM8K: the rehearsal checks the pipeline,
+  # not the model.
+  eval {
+    num_concurrent = 4
+
+    task "mmlu" {
+      shots  = 5
+      metric = "acc"
+      limit  = var.rehearsal_mmlu_limit
+    }
+    task "gsm8k" {
+      shots  = 5
+      metric = "exact_match"
+      filter = "strict-match"
+      limit  = var.rehearsal_gsm8k_limit
+    }
   }
 
   cost {

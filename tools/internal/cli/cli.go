@@ -60,21 +60,23 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"validate": {"check experiments (.hcl) and result files (.json, .jsonl)", runValidate},
-	"plan":     {"print the fully resolved plan of one experiment as canonical JSON", runPlan},
-	"bench":    {"run a load sweep against an OpenAI-compatible server (vLLM metrics)", runBench},
-	"run":      {"run an experiment end to end: plan, serve, bench, stop, into results/", runRun},
-	"twin":     {"serve an experiment with the embedded engine model of vLLM (no GPU)", runTwin},
-	"predict":  {"predict an experiment's sweep with the twin's model, in virtual time", runPredict},
-	"chart":    {"draw the five charts (PNG and SVG) for runs, or regenerate all under results/", runChart},
-	"report":   {"write report.md: the answer first, then every chart's table, linked to its JSON", runReport},
-	"cost":     {"price runs: $/1M tokens per level, headline, goodput, break-even vs each API", runCost},
-	"verify":   {"recompute every summary from its records and every cost from its summaries", runVerify},
-	"version":  {"print Forge's version and commit", runVersion},
-	"import":   {"import other tools' results as Forge summaries: vllm-bench (vllm bench serve --save-result)", runImport},
-	"parity":   {"compare Forge's bench summaries with imported vllm bench serve ones, level by level", runParity},
-	"model":    {"model prepare EXPERIMENT: fetch and convert a checkpoint pinned by sha256 (the rehearsal's)", runModel},
-	"prompts":  {"write a plan's measured requests for another client (vllm bench serve)", runPrompts},
+	"validate":  {"check experiments (.hcl) and result files (.json, .jsonl)", runValidate},
+	"plan":      {"print the fully resolved plan of one experiment as canonical JSON", runPlan},
+	"bench":     {"run a load sweep against an OpenAI-compatible server (vLLM metrics)", runBench},
+	"run":       {"run an experiment end to end: plan, serve, bench, stop, into results/", runRun},
+	"twin":      {"serve an experiment with the embedded engine model of vLLM (no GPU)", runTwin},
+	"predict":   {"predict an experiment's sweep with the twin's model, in virtual time", runPredict},
+	"chart":     {"draw the five charts (PNG and SVG) for runs, or regenerate all under results/", runChart},
+	"report":    {"write report.md: the answer first, then every chart's table, linked to its JSON", runReport},
+	"cost":      {"price runs: $/1M tokens per level, headline, goodput, break-even vs each API", runCost},
+	"verify":    {"recompute every summary from its records and every cost from its summaries", runVerify},
+	"version":   {"print Forge's version and commit", runVersion},
+	"import":    {"import other tools' results as Forge summaries: vllm-bench (vllm bench serve --save-result)", runImport},
+	"parity":    {"compare Forge's bench summaries with imported vllm bench serve ones, level by level", runParity},
+	"model":     {"model prepare EXPERIMENT: fetch and convert a checkpoint pinned by sha256 (the rehearsal's)", runModel},
+	"eval":      {"run lm-eval (offline task definitions over pinned data) against the running server", runEval},
+	"retention": {"paired quality retention of one run's eval against another's (or a noise floor)", runRetention},
+	"prompts":   {"write a plan's measured requests for another client (vllm bench serve)", runPrompts},
 }
 
 // Run executes `forge <command> args...`.

@@ -30,7 +30,7 @@ import (
 // stop, into results/<experiment>/<run-id>/. The server is always stopped,
 // also after a failure or Ctrl-C; what was measured stays on disk.
 func runRun(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "run", "NAME [--experiments DIR] [--results DIR] [--run-id ID] [--time-scale X] [--compare DIRS] [--parity] [--var name=value]...")
+	fs := newFlags(env, "run", "NAME [--experiments DIR] [--results DIR] [--run-id ID] [--time-scale X] [--compare DIRS] [--parity] [--no-eval] [--var name=value]...")
 	parity := fs.Bool("parity", false, "vLLM only: after each of Forge's levels, run vLLM's own `vllm bench serve` on the same level, server and prompts, import it and write parity/parity.md")
 	dir := fs.String("experiments", "experiments", "directory of experiments")
 	resultsDir := fs.String("results", "results", "results root")
@@ -38,6 +38,7 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	scale := fs.Float64("time-scale", 1, "twin only: modelled seconds per wall second")
 	compare := fs.String("compare", "", "comma-separated runs (or experiment directories, for their latest run) to include in the charts and report")
 	healthTimeout := fs.Duration("health-timeout", 15*time.Minute, "how long to wait for the server to answer /health")
+	noEval := fs.Bool("no-eval", false, "skip the experiment's eval block (lm-eval against the server after the sweep)")
 	vars := varFlags{}
 	fs.Var(vars, "var", "set a variable: name=value (repeatable)")
 	pos, err := parse(fs, args)
@@ -102,6 +103,12 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	} else {
 		sums, benchErr = bench.Run(ctx, cfg)
 	}
+	// Quality on the same server, after the sweep: lm-eval's requests would
+	// otherwise be part of what the bench measures.
+	var evalErr error
+	if p.Eval != nil && p.Engine.Kind == "vllm" && !*noEval && benchErr == nil && ctx.Err() == nil {
+		evalErr = evalRun(ctx, env, p, runDir, base, "")
+	}
 	stop()
 	// The twin's prediction for the same plan, kept beside the measurement
 	// so charts show how far the model is from the engine. The twin models
@@ -137,8 +144,16 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	if _, err := writeCost(env, runDir); err != nil {
 		return err
 	}
+	if evalErr == nil && p.Eval != nil && p.Engine.Kind == "vllm" && !*noEval {
+		if err := retentionFor(env, p, runDir, *resultsDir); err != nil {
+			evalErr = err
+		}
+	}
 	if err := chartAndReport(env, runDir, *compare); err != nil {
 		return err
+	}
+	if evalErr != nil {
+		return evalErr
 	}
 	if parityErr != nil {
 		return parityErr

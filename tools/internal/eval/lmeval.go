@@ -33,6 +33,9 @@ type LMEvalTask struct {
 	N        int                 // n-samples.effective
 	Shots    int                 // n-shot
 	TaskHash string              // task_hashes
+	// Counts is a group's documents per "metric,filter" (sample_count):
+	// lm-eval gives groups no n-samples entry.
+	Counts map[string]int
 }
 
 // ParseLMEval reads an lm-eval results file. name is used in errors.
@@ -78,6 +81,12 @@ func ParseLMEval(name string, b []byte) (*LMEval, error) {
 			t.N = ns.Effective
 		}
 		for key, v := range fields {
+			if key == "sample_count" {
+				if err := json.Unmarshal(v, &t.Counts); err != nil {
+					return nil, fmt.Errorf("%s: results.%s.sample_count: %w", name, task, err)
+				}
+				continue
+			}
 			metric, filter, ok := strings.Cut(key, ",")
 			if !ok || key == "alias" || key == "name" {
 				continue
@@ -118,10 +127,13 @@ type RunOptions struct {
 	Tasks map[string]TaskRef
 }
 
-// TaskRef names the experiment task an lm-eval task stands for.
+// TaskRef names the experiment task an lm-eval task stands for. A group
+// (Forge's mmlu_forge) lists its Subtasks: lm-eval reports the group's
+// score, and Forge counts documents over the subtasks.
 type TaskRef struct {
 	Name, Metric, Filter string
 	Shots                int
+	Subtasks             []string
 }
 
 // ToRun turns a parsed results file into an eval run (schema
@@ -146,11 +158,27 @@ func (r *LMEval) ToRun(o RunOptions) (Run, error) {
 		if !ok {
 			return Run{}, fmt.Errorf("lm-eval task %s has no %s with filter %s (it has %s)", name, ref.Metric, ref.Filter, strings.Join(sortedKeys(t.Scores), ", "))
 		}
+		n := t.N
+		for _, sub := range ref.Subtasks {
+			st, ok := r.Tasks[sub]
+			if !ok {
+				return Run{}, fmt.Errorf("lm-eval results have no subtask %s of group %s", sub, name)
+			}
+			if st.Shots != ref.Shots {
+				return Run{}, fmt.Errorf("lm-eval task %s ran %d-shot, the experiment asks %d", sub, st.Shots, ref.Shots)
+			}
+			if _, ok := t.Counts[key]; !ok {
+				n += st.N
+			}
+		}
+		if c, ok := t.Counts[key]; ok && len(ref.Subtasks) > 0 {
+			n = c
+		}
 		if t.Shots != ref.Shots {
 			return Run{}, fmt.Errorf("lm-eval task %s ran %d-shot, the experiment asks %d", name, t.Shots, ref.Shots)
 		}
 		task := Task{Task: ref.Name, Shots: t.Shots, Metric: ref.Metric, Filter: ref.Filter, Score: score,
-			Stderr: t.Stderrs[key], N: t.N, Limit: r.Limit}
+			Stderr: t.Stderrs[key], N: n, Limit: r.Limit}
 		if t.TaskHash != "" {
 			h := t.TaskHash
 			task.TaskHash = &h

@@ -2,6 +2,7 @@ package eval
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -210,5 +211,60 @@ func testParseSamples(t *testing.T, dir, lmTask, metric, filter string) {
 	}
 	if _, ok := SamplesTask("results_2026.json"); ok {
 		t.Error("a results file named as a samples file")
+	}
+}
+
+// TestGroupFixture reads a real lm-eval group run (Forge's mmlu_forge: all
+// 57 subjects, --limit 1, 5-shot): the group's score must be the mean over
+// its subtasks' documents (weight_by_size), its N the documents counted, and
+// the samples loaded for its subtasks must reproduce that score.
+func TestGroupFixture(t *testing.T) {
+	dir := "testdata/lmeval-0.4.13-mmlu-group"
+	path := fixtureFile(t, dir, "results_*.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ParseLMEval(path, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var subtasks []string
+	for name := range r.Tasks {
+		if strings.HasPrefix(name, "mmlu_forge_") {
+			subtasks = append(subtasks, name)
+		}
+	}
+	if len(subtasks) != 57 {
+		t.Fatalf("%d subtasks, want 57", len(subtasks))
+	}
+	ref := TaskRef{Name: "mmlu", Metric: "acc", Filter: "none", Shots: 5, Subtasks: subtasks}
+	run, err := r.ToRun(RunOptions{RunID: "r", Experiment: "e", Tasks: map[string]TaskRef{"mmlu_forge": ref}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := run.Tasks[0]
+	if got.Task != "mmlu" || got.N != 57 || got.Shots != 5 || got.Stderr != nil || got.Limit == nil || *got.Limit != 1 {
+		t.Errorf("group task = %+v", got)
+	}
+	samples, err := LoadSamples(dir, "acc", subtasks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, s := range samples {
+		sum += s.Value
+	}
+	if len(samples) != 57 || math.Abs(sum/57-got.Score) > 1e-12 {
+		t.Errorf("samples: %d, mean %v; group score %v", len(samples), sum/57, got.Score)
+	}
+	// A subtask missing from the results is an error, not a smaller N.
+	bad := ref
+	bad.Subtasks = append(append([]string(nil), subtasks...), "mmlu_forge_nonexistent")
+	if _, err := r.ToRun(RunOptions{Tasks: map[string]TaskRef{"mmlu_forge": bad}}); err == nil {
+		t.Error("a missing subtask was accepted")
+	}
+	if _, err := LoadSamples(dir, "acc", []string{"mmlu_forge_nonexistent"}); err == nil {
+		t.Error("LoadSamples accepted a task without a samples file")
 	}
 }

@@ -67,8 +67,9 @@ type pairKey struct {
 	doc          int
 }
 
-// RetainPaired pairs the samples of one task and filter from two runs by
-// document id. A document listed twice in one run is an error: pairing would
+// RetainPaired pairs the samples of one filter from two runs by (task,
+// document id). Several tasks (a group's subtasks) pool their documents, which
+// is the group's size-weighted mean; Task is then empty. A document listed twice in one run is an error: pairing would
 // be ambiguous.
 func RetainPaired(baseline, quantized []Sample, o PairOptions) (Paired, error) {
 	if o.Resamples <= 0 {
@@ -101,11 +102,11 @@ func RetainPaired(baseline, quantized []Sample, o PairOptions) (Paired, error) {
 	}
 	var keys []pairKey
 	out := Paired{Level: o.Level, Resamples: o.Resamples, Seed: o.Seed}
-	tasks := map[[2]string]bool{}
+	tasks, filters := map[string]bool{}, map[string]bool{}
 	for k := range bm {
 		if _, ok := qm[k]; ok {
 			keys = append(keys, k)
-			tasks[[2]string{k.task, k.filter}] = true
+			tasks[k.task], filters[k.filter] = true, true
 		} else {
 			out.Unpaired++
 		}
@@ -115,14 +116,22 @@ func RetainPaired(baseline, quantized []Sample, o PairOptions) (Paired, error) {
 			out.Unpaired++
 		}
 	}
-	if len(tasks) > 1 {
-		return Paired{}, fmt.Errorf("samples of %d task/filter pairs given; pair one task and filter at a time", len(tasks))
+	if len(filters) > 1 {
+		return Paired{}, fmt.Errorf("samples of %d filters given; pair one filter at a time", len(filters))
 	}
 	if len(keys) == 0 {
 		return Paired{}, fmt.Errorf("no document was scored in both runs (%d unpaired)", out.Unpaired)
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].doc < keys[j].doc })
-	out.Task, out.Filter, out.N = keys[0].task, keys[0].filter, len(keys)
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].task != keys[j].task {
+			return keys[i].task < keys[j].task
+		}
+		return keys[i].doc < keys[j].doc
+	})
+	out.Filter, out.N = keys[0].filter, len(keys)
+	if len(tasks) == 1 {
+		out.Task = keys[0].task
+	}
 	b := make([]float64, len(keys))
 	q := make([]float64, len(keys))
 	binary := true

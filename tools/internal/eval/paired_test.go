@@ -104,6 +104,13 @@ func TestRetainPaired(t *testing.T) {
 		t.Errorf("200 lost against 80 gained: McNemar p = %v, want tiny", big.Flips.McNemarP)
 	}
 
+	// Two subtasks of a group pool their documents: doc 0 of each is a
+	// different question, so four pairs, and the pooled mean.
+	group, err := RetainPaired(append(samples("a", 1, 0), samples("b", 1, 1)...), append(samples("a", 1, 1), samples("b", 0, 1)...), PairOptions{Resamples: 200})
+	if err != nil || group.N != 4 || group.Task != "" || group.Baseline != 0.75 || group.Quantized != 0.75 || group.Flips.Lost != 1 || group.Flips.Gained != 1 {
+		t.Errorf("group: %+v, %v", group, err)
+	}
+
 	// Non-binary scores: no flips, still an interval.
 	cont, err := RetainPaired(samples("x", 0.5, 0.7, 0.2), samples("x", 0.4, 0.7, 0.3), PairOptions{Resamples: 200})
 	if err != nil || cont.Flips != nil || math.Abs(cont.Diff) > 1e-12 {
@@ -113,7 +120,7 @@ func TestRetainPaired(t *testing.T) {
 
 func TestRetainPairedErrors(t *testing.T) {
 	dup := append(samples("mmlu", 1, 0), Sample{Task: "mmlu", Filter: "none", DocID: 1, Value: 1})
-	mixed := append(samples("mmlu", 1), Sample{Task: "gsm8k", Filter: "none", DocID: 0, Value: 1})
+	mixed := append(samples("mmlu", 1), Sample{Task: "mmlu", Filter: "strict-match", DocID: 0, Value: 1})
 	for _, c := range []struct {
 		name        string
 		base, quant []Sample
@@ -121,7 +128,7 @@ func TestRetainPairedErrors(t *testing.T) {
 	}{
 		{"duplicate doc", dup, samples("mmlu", 1, 0), "twice"},
 		{"nothing shared", samples("mmlu", 1), []Sample{{Task: "mmlu", Filter: "none", DocID: 7, Value: 1}}, "no document"},
-		{"two tasks", mixed, mixed, "one task and filter at a time"},
+		{"two filters", mixed, mixed, "one filter at a time"},
 		{"NaN score", []Sample{{Task: "mmlu", Filter: "none", DocID: 0, Value: math.NaN()}}, samples("mmlu", 1), "no finite score"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -88,6 +88,35 @@ type Retention struct {
 	Difference           float64  // quant − baseline
 	Low, High            *float64 // 95 % interval of the ratio, when both stderrs are known
 	Method               string
+	// Paired is the paired comparison on the same documents (retention.json),
+	// when the candidate run has one against this baseline run; Ratio,
+	// Difference, Low, High and Method then come from it.
+	Paired *TaskRetention
+}
+
+// ApplyPaired replaces the unpaired figures of rs with the paired ones of
+// rep, task by task (same task, metric, filter and shots).
+func ApplyPaired(rs []Retention, rep *RetentionReport) []Retention {
+	out := append([]Retention(nil), rs...)
+	for i := range out {
+		r := &out[i]
+		for j := range rep.Tasks {
+			tr := &rep.Tasks[j]
+			if tr.Task != r.Task || tr.Metric != r.Metric || tr.Filter != r.Filter || tr.Shots != r.Shots {
+				continue
+			}
+			r.Paired, r.Difference = tr, tr.Diff
+			r.Ratio, r.Low, r.High = math.NaN(), tr.RatioLow, tr.RatioHigh
+			if tr.Ratio != nil {
+				r.Ratio = *tr.Ratio
+			}
+			r.Method = fmt.Sprintf("paired on %d documents, bootstrap %d", tr.N, tr.Resamples)
+			if f := tr.Flips; f != nil {
+				r.Method += fmt.Sprintf("; lost %d, gained %d, McNemar p = %.3g", f.Lost, f.Gained, f.McNemarP)
+			}
+		}
+	}
+	return out
 }
 
 // Retain pairs the tasks of two evaluations on (task, metric, filter, shots).
@@ -109,12 +138,15 @@ func Retain(base, quant []Run) []Retention {
 	for _, r := range quant {
 		for _, t := range r.Tasks {
 			b, ok := baseline[key{t.Task, t.Metric, t.Filter, t.Shots}]
-			if !ok || b.Score == 0 {
+			if !ok {
 				continue
 			}
 			rt := Retention{Task: t.Task, Metric: t.Metric, Filter: t.Filter, Shots: t.Shots, Baseline: b, Quant: t,
-				Ratio: t.Score / b.Score, Difference: t.Score - b.Score, Method: "independent (delta method on stderr)"}
-			if b.Stderr != nil && t.Stderr != nil && t.Score != 0 {
+				Ratio: math.NaN(), Difference: t.Score - b.Score, Method: "independent (delta method on stderr)"}
+			if b.Score != 0 {
+				rt.Ratio = t.Score / b.Score
+			}
+			if b.Stderr != nil && t.Stderr != nil && t.Score != 0 && b.Score != 0 {
 				se := rt.Ratio * math.Sqrt(math.Pow(*t.Stderr/t.Score, 2)+math.Pow(*b.Stderr/b.Score, 2))
 				lo, hi := rt.Ratio-1.96*se, rt.Ratio+1.96*se
 				rt.Low, rt.High = &lo, &hi

@@ -3,6 +3,7 @@ package experiment
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -12,6 +13,16 @@ var knownTasks = map[string][]string{
 	"mmlu":      {"acc"},
 	"gsm8k":     {"exact_match"},
 	"hellaswag": {"acc", "acc_norm"},
+}
+
+// TaskData names the catalog datasets each known task reads offline (forge
+// eval writes lm-eval task definitions over them): the scored split, and
+// the split the shots are drawn from when it is another file. MMLU is one
+// directory holding both (test/ and dev/).
+var TaskData = map[string]struct{ Test, Fewshot string }{
+	"mmlu":      {Test: "mmlu"},
+	"gsm8k":     {Test: "gsm8k_test", Fewshot: "gsm8k_train"},
+	"hellaswag": {Test: "hellaswag_val", Fewshot: "hellaswag_train"},
 }
 
 func (k *checker) experiment(c *Config, e *Experiment) {
@@ -278,6 +289,16 @@ func (k *checker) eval(c *Config, e *Experiment) {
 			continue
 		}
 		k.oneOf(t.Body, t.DefRange, "metric", t.Metric, metrics)
+		var missing []string
+		for _, name := range []string{TaskData[t.Name].Test, TaskData[t.Name].Fewshot} {
+			if name != "" && c.DatasetByName(name) == nil {
+				missing = append(missing, fmt.Sprintf("%q", name))
+			}
+		}
+		if len(missing) > 0 {
+			k.warnf(t.DefRange.Ptr(), "No pinned data for eval task",
+				"task %q reads dataset %s, which no dataset block declares; forge eval refuses the task until the catalog pins it (datasets.hcl).", t.Name, strings.Join(missing, " and "))
+		}
 	}
 }
 

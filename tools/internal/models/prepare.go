@@ -8,16 +8,12 @@ package models
 import (
 	"archive/zip"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/forge-bench/forge/tools/internal/data"
@@ -37,47 +33,6 @@ type Result struct {
 	Dir    string
 	SHA256 string
 	Cached bool // the directory was already there with the right sha256
-}
-
-// TreeSHA256 is the identity of a checkpoint directory: the sha256 of its
-// `sha256sum` listing, one "<sha256>  <path>\n" line per regular file, paths
-// relative to dir with forward slashes, sorted bytewise. `cd DIR && find . -type f
-// | sed 's|^\./||' | LC_ALL=C sort | xargs sha256sum | sha256sum` gives the same.
-func TreeSHA256(dir string) (string, error) {
-	var files []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			return nil
-		}
-		if !d.Type().IsRegular() {
-			return fmt.Errorf("%s: not a regular file (links and devices are not part of a checkpoint)", p)
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		files = append(files, filepath.ToSlash(rel))
-		return nil
-	})
-	if err != nil {
-		return "", err
-	}
-	if len(files) == 0 {
-		return "", fmt.Errorf("%s: no files", dir)
-	}
-	sort.Strings(files)
-	h := sha256.New()
-	for _, f := range files {
-		sum, err := data.FileSHA256(filepath.Join(dir, filepath.FromSlash(f)))
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprintf(h, "%s  %s\n", sum, f)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // Prepare makes the plan's converted checkpoint exist at m.Path. A directory
@@ -100,7 +55,7 @@ func Prepare(ctx context.Context, m plan.Model, o Options) (Result, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	if got, err := TreeSHA256(m.Path); err == nil && got == m.Revision {
+	if got, err := data.TreeSHA256(m.Path); err == nil && got == m.Revision {
 		return Result{Dir: m.Path, SHA256: got, Cached: true}, nil
 	} else if err == nil {
 		return Result{}, fmt.Errorf("%s holds a checkpoint with sha256 %s, not the pinned revision %s; remove the directory and run again", m.Path, got, m.Revision)
@@ -137,7 +92,7 @@ func Prepare(ctx context.Context, m plan.Model, o Options) (Result, error) {
 	if err := cmd.Run(); err != nil {
 		return Result{}, fmt.Errorf("model %s: %s %s failed: %v", m.Name, o.Python, o.Script, err)
 	}
-	got, err := TreeSHA256(out)
+	got, err := data.TreeSHA256(out)
 	if err != nil {
 		return Result{}, err
 	}

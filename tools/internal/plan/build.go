@@ -47,6 +47,11 @@ func Build(cfg *experiment.Config, e *experiment.Experiment) (*Plan, error) {
 			if t.Filter != nil {
 				task.Filter = *t.Filter
 			}
+			for _, d := range []struct{ role, name string }{{"test", experiment.TaskData[t.Name].Test}, {"fewshot", experiment.TaskData[t.Name].Fewshot}} {
+				if ds := cfg.DatasetByName(d.name); d.name != "" && ds != nil {
+					task.Data = append(task.Data, TaskData{Role: d.role, Dataset: dataset(ds)})
+				}
+			}
 			p.Eval.Tasks = append(p.Eval.Tasks, task)
 		}
 	}
@@ -132,10 +137,16 @@ func workload(w *experiment.Workload) Workload {
 	out := Workload{Kind: w.Kind, API: w.APIKind(), Seed: w.SeedOr0(), InputTokens: w.InputTokens,
 		OutputTokens: w.OutputTokens, IgnoreEOS: w.IgnoreEOSOr()}
 	if d := w.DS; d != nil {
-		out.Dataset = &Dataset{Name: d.Name, Format: d.Format, SHA256: d.SHA256, URL: d.URL, Path: d.Path, SizeBytes: d.SizeBytes}
-		if d.License != nil {
-			out.Dataset.License = *d.License
-		}
+		ds := dataset(d)
+		out.Dataset = &ds
+	}
+	return out
+}
+
+func dataset(d *experiment.Dataset) Dataset {
+	out := Dataset{Name: d.Name, Format: d.Format, SHA256: d.SHA256, URL: d.URL, Path: d.Path, SizeBytes: d.SizeBytes}
+	if d.License != nil {
+		out.License = *d.License
 	}
 	return out
 }

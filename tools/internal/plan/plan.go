@@ -219,11 +219,19 @@ type Eval struct {
 
 // Task is one lm-eval task.
 type Task struct {
-	Name   string `json:"name"`
-	Shots  int    `json:"shots"`
-	Metric string `json:"metric"`
-	Filter string `json:"filter,omitempty"`
-	Limit  *int   `json:"limit,omitempty"`
+	Name   string     `json:"name"`
+	Shots  int        `json:"shots"`
+	Metric string     `json:"metric"`
+	Filter string     `json:"filter,omitempty"`
+	Limit  *int       `json:"limit,omitempty"`
+	Data   []TaskData `json:"data,omitempty"`
+}
+
+// TaskData is a pinned file a task reads: role "test" (the scored
+// documents) or "fewshot" (where the shots come from).
+type TaskData struct {
+	Role    string  `json:"role"`
+	Dataset Dataset `json:"dataset"`
 }
 
 // Cost is what to price and compare.

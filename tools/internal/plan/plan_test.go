@@ -124,14 +124,25 @@ func TestPlanContents(t *testing.T) {
 	if got := strings.Join(toStrings(serve["argv"]), " "); got != ".venv/serve/bin/vllm serve --config {run_dir}/vllm-config.yaml" {
 		t.Errorf("serve step (fallback) = %q", got)
 	}
-	var evals []string
+	var eval map[string]any
 	for _, s := range steps {
-		if name := s.(map[string]any)["name"].(string); strings.HasPrefix(name, "eval:") {
-			evals = append(evals, name)
+		if st := s.(map[string]any); st["name"] == "eval" {
+			eval = st
 		}
 	}
-	if strings.Join(evals, ",") != "eval:mmlu,eval:gsm8k,eval:hellaswag" {
-		t.Errorf("eval steps = %v", evals)
+	if eval == nil || strings.Join(toStrings(eval["argv"]), " ") != "bin/forge eval {run_dir}" ||
+		!strings.Contains(eval["description"].(string), "mmlu 5-shot, gsm8k 5-shot, hellaswag 5-shot") {
+		t.Errorf("eval step = %v", eval)
+	}
+	// Every eval task carries its pinned data: gsm8k its test and few-shot files.
+	tasks := awq["eval"].(map[string]any)["tasks"].([]any)
+	var roles []string
+	for _, d := range tasks[1].(map[string]any)["data"].([]any) {
+		dm := d.(map[string]any)
+		roles = append(roles, dm["role"].(string)+"="+dm["dataset"].(map[string]any)["name"].(string))
+	}
+	if strings.Join(roles, ",") != "test=gsm8k_test,fewshot=gsm8k_train" {
+		t.Errorf("gsm8k data = %v", roles)
 	}
 	if _, ok := twin["engine"].(map[string]any)["config_yaml"]; ok {
 		t.Error("the twin has no vLLM config")

@@ -2,7 +2,7 @@ package plan
 
 import (
 	"fmt"
-	"strconv"
+	"strings"
 )
 
 // Paths of the pinned tools when Nix is not used; the Makefile creates them.
@@ -11,7 +11,6 @@ const (
 	vllmBin  = ".venv/serve/bin/vllm"
 	// vLLM's CPU build (the rehearsal): requirements/serve-cpu.txt.
 	vllmCPUBin = ".venv/serve-cpu/bin/vllm"
-	lmEval     = ".venv/eval/bin/lm_eval"
 )
 
 // steps lists the commands of one run in order. {run_dir} is replaced by
@@ -44,24 +43,14 @@ func steps(p *Plan) []Step {
 	out = append(out, Step{Name: "bench", Description: "run every sweep level, scraping /metrics before and after each",
 		Argv: []string{forgeBin, "bench", "--plan", "{run_dir}/plan.json", "--out", "{run_dir}/bench"}})
 	if p.Eval != nil && p.Engine.Kind == "vllm" {
-		tokenizer := p.Model.Repo
-		if p.Model.Path != "" {
-			tokenizer = p.Model.Path
-		}
+		var names []string
 		for _, t := range p.Eval.Tasks {
-			args := []string{"--model", "local-completions",
-				"--model_args", fmt.Sprintf("base_url=%s/v1/completions,model=%s,tokenizer=%s,num_concurrent=%d,tokenized_requests=False,max_retries=3",
-					base, p.Model.ServedName, tokenizer, p.Eval.NumConcurrent),
-				"--tasks", t.Name, "--num_fewshot", strconv.Itoa(t.Shots),
-				"--output_path", "{run_dir}/eval/" + t.Name, "--log_samples", "--seed", "0"}
-			if lim := taskLimit(p.Eval, t); lim != nil {
-				args = append(args, "--limit", strconv.Itoa(*lim))
-			}
-			out = append(out, Step{Name: "eval:" + t.Name,
-				Description: fmt.Sprintf("lm-eval %s, %d-shot, against the running server", t.Name, t.Shots),
-				Argv:        append([]string{lmEval}, args...),
-				Nix:         append([]string{"nix", "develop", ".#eval", "--command", "lm_eval"}, args...)})
+			names = append(names, fmt.Sprintf("%s %d-shot", t.Name, t.Shots))
 		}
+		out = append(out, Step{Name: "eval",
+			Description: fmt.Sprintf("lm-eval (local-completions) on offline task definitions over the pinned data (%s) against the running server, into {run_dir}/eval", strings.Join(names, ", ")),
+			Argv:        []string{forgeBin, "eval", "{run_dir}"},
+			Nix:         []string{"nix", "develop", ".#eval", "--command", forgeBin, "eval", "{run_dir}"}})
 	}
 	out = append(out,
 		Step{Name: "stop", Description: "stop the server (always, also after a failure)", Argv: []string{forgeBin, "stop", "--pidfile", "{run_dir}/server.pid"}},
@@ -70,11 +59,4 @@ func steps(p *Plan) []Step {
 		Step{Name: "report", Description: "report.md from the files above", Argv: []string{forgeBin, "report", "{run_dir}"}},
 	)
 	return out
-}
-
-func taskLimit(e *Eval, t Task) *int {
-	if t.Limit != nil {
-		return t.Limit
-	}
-	return e.Limit
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,6 +115,10 @@ func (st *Study) answer(w *writer) {
 			if r.Low != nil {
 				ci = fmt.Sprintf(" (95 %% interval %.1f–%.1f %%)", 100**r.Low, 100**r.High)
 			}
+			if math.IsNaN(r.Ratio) {
+				w.p("- Quality: %s scores %s against %s's %s on %s: no ratio (the baseline scores 0).\n", pr.Quant.Run.Label(), w.score(pr.Quant, r.Quant.Score), pr.Base.Run.Label(), w.score(pr.Base, r.Baseline.Score), taskName(r))
+				continue
+			}
 			w.p("- Quality: %s keeps %.1f %% of %s's %s%s.\n", pr.Quant.Run.Label(), 100*r.Ratio, pr.Base.Run.Label(), taskName(r), ci)
 		}
 	}
@@ -225,8 +230,15 @@ func (st *Study) qualityTable(w *writer) {
 			if r.Low != nil {
 				ci = fmt.Sprintf("%.1f–%.1f %%", 100**r.Low, 100**r.High)
 			}
-			w.p("| %s | %s (%s) | %s (%s) | %.1f %% | %+.4f | %s | %s |\n", taskName(r), w.score(pr.Base, r.Baseline.Score), pr.Base.Run.Label(),
-				w.score(pr.Quant, r.Quant.Score), pr.Quant.Run.Label(), 100*r.Ratio, r.Difference, ci, r.Method)
+			ratio := "n/a"
+			if !math.IsNaN(r.Ratio) {
+				ratio = fmt.Sprintf("%.1f %%", 100*r.Ratio)
+			}
+			if p := r.Paired; p != nil {
+				ci += fmt.Sprintf("; difference %+.4f to %+.4f", p.DiffLow, p.DiffHigh)
+			}
+			w.p("| %s | %s (%s) | %s (%s) | %s | %+.4f | %s | %s |\n", taskName(r), w.score(pr.Base, r.Baseline.Score), pr.Base.Run.Label(),
+				w.score(pr.Quant, r.Quant.Score), pr.Quant.Run.Label(), ratio, r.Difference, ci, r.Method)
 		}
 	}
 	if !any {

@@ -76,7 +76,11 @@ func (st *Study) Pairs() []Pair {
 		}
 		for j := range st.Entries {
 			if b := &st.Entries[j]; b.Run.Plan.Experiment == ev.Baseline {
-				out = append(out, Pair{Base: b, Quant: q, Retention: eval.Retain(b.Evals, q.Evals)})
+				ret := eval.Retain(b.Evals, q.Evals)
+				if rep, err := eval.LoadRetention(filepath.Join(q.Run.Dir, "eval", eval.RetentionFile)); err == nil && rep != nil && rep.Baseline.RunID == filepath.Base(b.Run.Dir) {
+					ret = eval.ApplyPaired(ret, rep)
+				}
+				out = append(out, Pair{Base: b, Quant: q, Retention: ret})
 				break
 			}
 		}

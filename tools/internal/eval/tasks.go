@@ -1,0 +1,204 @@
+package eval
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/forge-bench/forge/tools/internal/plan"
+)
+
+// Suite is one experiment task written as offline lm-eval task definitions:
+// the YAML files in Dir (lm-eval's --include_path), the name to pass to
+// --tasks, and what each lm-eval task reports for the experiment.
+type Suite struct {
+	Dir  string
+	Task string // lm-eval task or group name, e.g. gsm8k_forge, mmlu_forge
+	Ref  TaskRef
+}
+
+// Resolver returns the local path of a pinned dataset (a file, or a
+// directory for mmlu-csv), checked against its sha256.
+type Resolver func(plan.Dataset) (string, error)
+
+// WriteSuite writes the offline definition of one experiment task into dir.
+// The definitions reproduce lm-eval 0.4's built-in prompt formats, metrics
+// and filters (tasks/gsm8k/gsm8k.yaml, tasks/mmlu/default/), reading the
+// pinned local files instead of a dataset hub, so scores stay comparable
+// with published ones. Shots are written into each definition.
+func WriteSuite(dir string, t plan.Task, resolve Resolver) (Suite, error) {
+	files := map[string]string{}
+	for _, d := range t.Data {
+		p, err := resolve(d.Dataset)
+		if err != nil {
+			return Suite{}, fmt.Errorf("task %s: %w", t.Name, err)
+		}
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return Suite{}, err
+		}
+		files[d.Role] = abs
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Suite{}, err
+	}
+	ref := TaskRef{Name: t.Name, Metric: t.Metric, Filter: t.Filter, Shots: t.Shots}
+	if ref.Filter == "" {
+		ref.Filter = "none"
+	}
+	need := func(roles ...string) error {
+		for _, r := range roles {
+			if files[r] == "" {
+				return fmt.Errorf("task %s has no pinned %s data: declare its dataset in the catalog (forge validate names it)", t.Name, r)
+			}
+		}
+		return nil
+	}
+	switch t.Name {
+	case "gsm8k":
+		if err := need("test", "fewshot"); err != nil {
+			return Suite{}, err
+		}
+		if ref.Filter == "none" {
+			ref.Filter = "strict-match"
+		}
+		s := Suite{Dir: dir, Task: "gsm8k_forge", Ref: ref}
+		return s, os.WriteFile(filepath.Join(dir, "gsm8k_forge.yaml"), []byte(gsm8kYAML(files["test"], files["fewshot"], t.Shots)), 0o644)
+	case "mmlu":
+		if err := need("test"); err != nil {
+			return Suite{}, err
+		}
+		subjects, err := mmluSubjects(files["test"])
+		if err != nil {
+			return Suite{}, fmt.Errorf("task mmlu: %w", err)
+		}
+		var names []string
+		for _, sub := range subjects {
+			name := "mmlu_forge_" + sub
+			names = append(names, name)
+			if err := os.WriteFile(filepath.Join(dir, name+".yaml"), []byte(mmluYAML(files["test"], sub, t.Shots)), 0o644); err != nil {
+				return Suite{}, err
+			}
+		}
+		ref.Subtasks = names
+		group := "group: mmlu_forge\ntask:\n"
+		for _, n := range names {
+			group += "  - " + n + "\n"
+		}
+		group += "aggregate_metric_list:\n  - metric: acc\n    weight_by_size: true\nmetadata:\n  version: 2.0\n"
+		s := Suite{Dir: dir, Task: "mmlu_forge", Ref: ref}
+		return s, os.WriteFile(filepath.Join(dir, "mmlu_forge.yaml"), []byte(group), 0o644)
+	}
+	return Suite{}, fmt.Errorf("task %s: Forge has no offline definition for it (it writes gsm8k and mmlu); hellaswag's data is not pinned here", t.Name)
+}
+
+// q quotes a string for YAML (a JSON string is a YAML double-quoted scalar).
+func q(s string) string { return strconv.Quote(s) }
+
+// gsm8kYAML is lm-eval's gsm8k task (version 3) over local JSONL files: the
+// same prompt, stop sequences, greedy decoding, metric and both filters.
+func gsm8kYAML(test, train string, shots int) string {
+	return `task: gsm8k_forge
+dataset_path: json
+dataset_kwargs:
+  data_files:
+    train: ` + q(train) + `
+    test: ` + q(test) + `
+output_type: generate_until
+training_split: train
+fewshot_split: train
+test_split: test
+doc_to_text: "Question: {{question}}\nAnswer:"
+doc_to_target: "{{answer}}"
+metric_list:
+  - metric: exact_match
+    aggregation: mean
+    higher_is_better: true
+    ignore_case: true
+    ignore_punctuation: false
+    regexes_to_ignore:
+      - ","
+      - "\\$"
+      - "(?s).*#### "
+      - "\\.$"
+generation_kwargs:
+  until:
+    - "Question:"
+    - "</s>"
+    - "<|im_end|>"
+  do_sample: false
+  temperature: 0.0
+repeats: 1
+num_fewshot: ` + strconv.Itoa(shots) + `
+filter_list:
+  - name: "strict-match"
+    filter:
+      - function: "regex"
+        regex_pattern: "#### (\\-?[0-9\\.\\,]+)"
+      - function: "take_first"
+  - name: "flexible-extract"
+    filter:
+      - function: "regex"
+        group_select: -1
+        regex_pattern: "(-?[$0-9.,]{2,})|(-?[0-9]+)"
+      - function: "take_first"
+metadata:
+  version: 3.0
+`
+}
+
+// mmluYAML is one subject of lm-eval's default MMLU (5-shot from dev, first
+// n, the same description, prompt and choices) over the original CSVs,
+// whose answer column holds the letter itself.
+func mmluYAML(root, subject string, shots int) string {
+	return `task: mmlu_forge_` + subject + `
+task_alias: ` + subject + `
+dataset_path: csv
+dataset_kwargs:
+  data_files:
+    test: ` + q(filepath.Join(root, "test", subject+"_test.csv")) + `
+    dev: ` + q(filepath.Join(root, "dev", subject+"_dev.csv")) + `
+  column_names: [question, A, B, C, D, answer]
+test_split: test
+fewshot_split: dev
+fewshot_config:
+  sampler: first_n
+num_fewshot: ` + strconv.Itoa(shots) + `
+output_type: multiple_choice
+description: ` + q("The following are multiple choice questions (with answers) about "+strings.ReplaceAll(subject, "_", " ")+".\n\n") + `
+doc_to_text: "{{question.strip()}}\nA. {{A}}\nB. {{B}}\nC. {{C}}\nD. {{D}}\nAnswer:"
+doc_to_choice: ["A", "B", "C", "D"]
+doc_to_target: answer
+metric_list:
+  - metric: acc
+    aggregation: mean
+    higher_is_better: true
+metadata:
+  version: 1.0
+`
+}
+
+// mmluSubjects lists the subjects of an MMLU tree: test/<subject>_test.csv,
+// each with its dev/<subject>_dev.csv.
+func mmluSubjects(root string) ([]string, error) {
+	tests, err := filepath.Glob(filepath.Join(root, "test", "*_test.csv"))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, p := range tests {
+		sub := strings.TrimSuffix(filepath.Base(p), "_test.csv")
+		if _, err := os.Stat(filepath.Join(root, "dev", sub+"_dev.csv")); err != nil {
+			return nil, fmt.Errorf("%s has no dev/%s_dev.csv for its shots", root, sub)
+		}
+		out = append(out, sub)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s holds no test/<subject>_test.csv", root)
+	}
+	sort.Strings(out)
+	return out, nil
+}
