@@ -115,19 +115,21 @@ def main(argv):
     # says: run it in a scratch directory, removed afterwards.
     scratch = tempfile.mkdtemp(prefix="awq_quantize.")
     os.chdir(scratch)
-    oneshot(
-        model=model,
-        tokenizer=tok,
-        dataset=ds,
-        recipe=a.recipe,
-        num_calibration_samples=a.samples,
-        max_seq_length=a.seq_len,
-        shuffle_calibration_samples=False,
-        pad_to_max_length=False,
-        output_dir=None,
-        log_dir=None,
-    )
-    shutil.rmtree(scratch, ignore_errors=True)
+    try:
+        oneshot(
+            model=model,
+            tokenizer=tok,
+            dataset=ds,
+            recipe=a.recipe,
+            num_calibration_samples=a.samples,
+            max_seq_length=a.seq_len,
+            shuffle_calibration_samples=False,
+            pad_to_max_length=False,
+            output_dir=None,
+            log_dir=None,
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     t_quant = time.monotonic()
 
     os.makedirs(a.out, exist_ok=True)

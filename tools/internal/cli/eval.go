@@ -63,7 +63,7 @@ func runEval(ctx context.Context, env Env, args []string) error {
 			return problems("%v", err)
 		}
 	}
-	base := *baseURL
+	base := bench.ServerURL(*baseURL)
 	if base == "" {
 		base = fmt.Sprintf("http://%s:%d", p.Engine.Host, p.Engine.Port)
 	}
@@ -103,9 +103,11 @@ func evalRun(ctx context.Context, env Env, p *plan.Plan, runDir, base, lmEval st
 		}
 		fmt.Fprintf(env.Stdout, "eval %s: %s\n", t.Name, path)
 	}
-	probs, err := results.ValidateTree(filepath.Join(runDir, "eval"))
-	if err != nil {
-		return problems("%v", err)
+	var probs []results.Problem
+	if dir := filepath.Join(runDir, "eval"); fileExists(dir) {
+		if probs, err = results.ValidateTree(dir); err != nil {
+			return problems("%v", err)
+		}
 	}
 	for _, pr := range probs {
 		fmt.Fprintln(env.Stderr, pr.String())
@@ -119,9 +121,14 @@ func evalRun(ctx context.Context, env Env, p *plan.Plan, runDir, base, lmEval st
 // evalTask writes one task's offline definition, runs lm-eval on it and
 // turns its results into eval/<task>.json.
 func evalTask(ctx context.Context, env Env, p *plan.Plan, t plan.Task, runDir, base, bin, version, runID string, prov bench.Provenance) (string, error) {
+	// A re-run replaces the task's record and lm-eval output together, so
+	// a failure never leaves a record pointing at deleted samples.
+	path := filepath.Join(runDir, "eval", t.Name+".json")
 	raw := filepath.Join(runDir, "eval", results.RawDir, t.Name)
-	if err := os.RemoveAll(raw); err != nil {
-		return "", err
+	for _, old := range []string{path, raw} {
+		if err := os.RemoveAll(old); err != nil {
+			return "", err
+		}
 	}
 	suite, err := eval.WriteSuite(filepath.Join(raw, "tasks"), t, resolveDataset(ctx))
 	if err != nil {
@@ -188,7 +195,6 @@ func evalTask(ctx context.Context, env Env, p *plan.Plan, t plan.Task, runDir, b
 		return "", err
 	}
 	run.SamplesFile = filepath.ToSlash(rel)
-	path := filepath.Join(runDir, "eval", t.Name+".json")
 	enc, err := json.MarshalIndent(run, "", "  ")
 	if err != nil {
 		return "", err
@@ -222,15 +228,14 @@ func resolveDataset(ctx context.Context) eval.Resolver {
 
 // findLMEval picks the pinned lm_eval: the flag, the project venv, PATH.
 func findLMEval(flagPath string) (string, error) {
-	for _, c := range []string{flagPath, lmEvalBin} {
-		if c != "" && fileExists(c) {
-			return c, nil
+	if flagPath != "" {
+		if fileExists(flagPath) {
+			return flagPath, nil
 		}
-	}
-	if flagPath == "" {
-		if p, err := exec.LookPath("lm_eval"); err == nil {
-			return p, nil
-		}
+	} else if fileExists(lmEvalBin) {
+		return lmEvalBin, nil
+	} else if p, err := exec.LookPath("lm_eval"); err == nil {
+		return p, nil
 	}
 	return "", problems("lm-eval is missing: %s does not exist and lm_eval is not on PATH; run `make venv-eval` (requirements/eval.txt) or `nix develop .#eval`", or(flagPath, lmEvalBin))
 }

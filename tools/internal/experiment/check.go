@@ -110,6 +110,9 @@ func (c *Config) check(opts Options) hcl.Diagnostics {
 	}
 	for _, m := range c.Models {
 		k.model(m)
+		if q := m.Quantization; q != nil && q.From != nil {
+			k.quantizedHere(c, m)
+		}
 	}
 	for _, d := range c.Datasets {
 		k.dataset(d)
@@ -213,6 +216,51 @@ func (k *checker) modelSource(m *Model) {
 	}
 }
 
+// quantizedHere checks a model that forge quantize builds from another.
+func (k *checker) quantizedHere(c *Config, m *Model) {
+	q := m.Quantization
+	b, d := q.Body, q.DefRange
+	from := *q.From
+	base := c.ModelByName(from)
+	switch {
+	case from == m.Name:
+		k.errf(at(b, "from", d), "Model quantized from itself", "from must name the unquantized model in the catalog.")
+	case base == nil:
+		k.errf(at(b, "from", d), "Unknown base model", "No model named %q is declared.%s", from, suggest(from, modelNames(c)))
+	case base.Quantization != nil:
+		k.errf(at(b, "from", d), "Base model is quantized", "model %q is already quantized; from must name the unquantized checkpoint.", from)
+	}
+	if !hex64.MatchString(m.Revision) {
+		k.errf(at(m.Body, "revision", m.DefRange), "Revision is not a sha256",
+			"a model built by forge quantize is identified by the sha256 of its checkpoint directory: revision must be 64 lowercase hex characters (got %q); `forge quantize %s` prints it.", m.Revision, m.Name)
+	}
+	if q.Calibration == nil {
+		k.errf(d.Ptr(), "Missing calibration", "forge quantize needs calibration { dataset = \"<catalog dataset>\" samples = N seq_len = L }.")
+	} else if ds := c.DatasetByName(q.Calibration.Dataset); ds == nil {
+		k.errf(at(q.Calibration.Body, "dataset", q.Calibration.DefRange), "Calibration data not pinned",
+			"forge quantize reads calibration text from a catalog dataset; no dataset named %q is declared.%s", q.Calibration.Dataset, suggest(q.Calibration.Dataset, datasetNames(c)))
+	} else if ds.Format != "sharegpt" && ds.Format != "jsonl" {
+		k.errf(at(q.Calibration.Body, "dataset", q.Calibration.DefRange), "Unsupported calibration format",
+			"calibration text comes from sharegpt or jsonl datasets; %q is %s.", ds.Name, ds.Format)
+	}
+}
+
+func modelNames(c *Config) []string {
+	out := make([]string, 0, len(c.Models))
+	for _, m := range c.Models {
+		out = append(out, m.Name)
+	}
+	return out
+}
+
+func datasetNames(c *Config) []string {
+	out := make([]string, 0, len(c.Datasets))
+	for _, d := range c.Datasets {
+		out = append(out, d.Name)
+	}
+	return out
+}
+
 func (k *checker) quantization(q *Quantization) {
 	b, d := q.Body, q.DefRange
 	if q.Method != "awq" {
@@ -226,7 +274,12 @@ func (k *checker) quantization(q *Quantization) {
 		k.errf(at(b, "group_size", d), "Unsupported group size", "group_size must be 32, 64 or 128 (128 is the AutoAWQ default); got %d.", q.GroupSize)
 	}
 	k.oneOf(b, d, "version", q.Version, []string{"gemm", "gemv"})
-	k.oneOf(b, d, "kernel", q.Kernel, []string{"awq_marlin", "awq"})
+	k.oneOf(b, d, "kernel", q.Kernel, []string{"awq_marlin", "awq", "dense"})
+	k.oneOf(b, d, "format", q.FormatOr(), []string{"compressed-tensors", "dequantized"})
+	if (q.Kernel == "dense") != (q.FormatOr() == "dequantized") {
+		k.errf(at(b, "kernel", d), "Kernel does not match the format",
+			"kernel = \"dense\" goes with format = \"dequantized\" (AWQ-rounded weights stored dense) and only with it; got kernel %q, format %q.", q.Kernel, q.FormatOr())
+	}
 	if c := q.Calibration; c != nil {
 		k.nonEmpty(c.Body, c.DefRange, "dataset", c.Dataset)
 		k.positive(c.Body, c.DefRange, "samples", float64(c.Samples))

@@ -3,7 +3,6 @@ package experiment
 import (
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -289,16 +288,6 @@ func (k *checker) eval(c *Config, e *Experiment) {
 			continue
 		}
 		k.oneOf(t.Body, t.DefRange, "metric", t.Metric, metrics)
-		var missing []string
-		for _, name := range []string{TaskData[t.Name].Test, TaskData[t.Name].Fewshot} {
-			if name != "" && c.DatasetByName(name) == nil {
-				missing = append(missing, fmt.Sprintf("%q", name))
-			}
-		}
-		if len(missing) > 0 {
-			k.warnf(t.DefRange.Ptr(), "No pinned data for eval task",
-				"task %q reads dataset %s, which no dataset block declares; forge eval refuses the task until the catalog pins it (datasets.hcl).", t.Name, strings.Join(missing, " and "))
-		}
 	}
 }
 

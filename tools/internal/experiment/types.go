@@ -107,17 +107,41 @@ type Architecture struct {
 
 // Quantization is the recipe that produced (or will produce) the checkpoint.
 type Quantization struct {
-	Method      string       `hcl:"method,label"`
-	Bits        int          `hcl:"bits"`
-	GroupSize   int          `hcl:"group_size"`
-	ZeroPoint   bool         `hcl:"zero_point"`
-	Version     string       `hcl:"version"`
-	Kernel      string       `hcl:"kernel"`
-	Ignore      []string     `hcl:"ignore,optional"`
+	Method    string   `hcl:"method,label"`
+	Bits      int      `hcl:"bits"`
+	GroupSize int      `hcl:"group_size"`
+	ZeroPoint bool     `hcl:"zero_point"`
+	Version   string   `hcl:"version"`
+	Kernel    string   `hcl:"kernel"`
+	Ignore    []string `hcl:"ignore,optional"`
+	// From names the catalog model `forge quantize` starts from; a model
+	// with from is built here, and its revision is the tree sha256 of the
+	// checkpoint directory forge quantize writes.
+	From *string `hcl:"from,optional"`
+	// Format is how forge quantize saves the weights: "compressed-tensors"
+	// (packed 4-bit, what vLLM's Marlin kernels serve on a GPU; the default)
+	// or "dequantized" (the same AWQ-rounded weights stored dense, with
+	// kernel = "dense": what vLLM's CPU build can serve).
+	Format      *string      `hcl:"format,optional"`
 	Calibration *Calibration `hcl:"calibration,block"`
 
 	Body     hcl.Body  `hcl:",body"`
 	DefRange hcl.Range `hcl:",def_range"`
+}
+
+// FormatOr is the checkpoint format, compressed-tensors unless set.
+func (q *Quantization) FormatOr() string {
+	if q.Format == nil {
+		return "compressed-tensors"
+	}
+	return *q.Format
+}
+
+// Local reports whether the checkpoint is built here (converted from a pinned
+// archive, or quantized by forge quantize) and served from the model cache
+// by its tree sha256, rather than fetched from a hub by commit.
+func (m *Model) Local() bool {
+	return m.Source != nil || (m.Quantization != nil && m.Quantization.From != nil)
 }
 
 // Calibration is the data AWQ's activation statistics come from.

@@ -97,11 +97,16 @@ func model(m *experiment.Model) Model {
 		if s.License != nil {
 			out.Source.License = *s.License
 		}
+	}
+	if m.Local() {
 		out.Path = ModelDir(m.Revision)
 	}
 	if q := m.Quantization; q != nil {
 		out.Quantization = &Quantization{Method: q.Method, Bits: q.Bits, GroupSize: q.GroupSize, ZeroPoint: q.ZeroPoint,
-			Version: q.Version, Kernel: q.Kernel, Ignore: nonNil(q.Ignore)}
+			Version: q.Version, Kernel: q.Kernel, Ignore: nonNil(q.Ignore), Format: q.FormatOr()}
+		if q.From != nil {
+			out.Quantization.From = *q.From
+		}
 		if c := q.Calibration; c != nil {
 			out.Quantization.Calibration = &Calibration{Dataset: c.Dataset, Samples: c.Samples, SeqLen: c.SeqLen}
 		}

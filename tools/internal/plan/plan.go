@@ -128,6 +128,8 @@ type Quantization struct {
 	Version     string       `json:"version"`
 	Kernel      string       `json:"kernel"`
 	Ignore      []string     `json:"ignore"`
+	Format      string       `json:"format"`
+	From        string       `json:"from,omitempty"`
 	Calibration *Calibration `json:"calibration,omitempty"`
 }
 

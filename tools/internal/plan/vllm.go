@@ -38,7 +38,7 @@ func vllmConfig(h *experiment.Hardware, m *experiment.Model, en *Engine) map[str
 		"seed":                   en.Seed,
 		"tensor-parallel-size":   en.TensorParallelSize,
 	}
-	if m.Source != nil {
+	if m.Local() {
 		cfg["model"] = ModelDir(m.Revision)
 		delete(cfg, "revision")
 	}

@@ -16,7 +16,7 @@ experiment "refs" {
   }
   eval {
     baseline = "ref" # ERROR: Unknown baseline experiment
-    task "mmlu" { # WARNING: No pinned data for eval task
+    task "mmlu" {
       shots  = 5
       metric = "acc_norm" # ERROR: Unsupported value
     }
