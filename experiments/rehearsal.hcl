@@ -28,7 +28,7 @@ variable "rehearsal_mmlu_limit" {
 }
 
 variable "rehearsal_gsm8k_limit" {
-  default     = 32
+  default     = 16
   description = "GSM8K problems that lm-eval scores"
 }
 
@@ -77,6 +77,77 @@ experiment "rehearsal" {
   # chance on MMLU and near 0 on GSM8K: the rehearsal checks the pipeline,
   # not the model.
   eval {
+    num_concurrent = 4
+
+    task "mmlu" {
+      shots  = 5
+      metric = "acc"
+      limit  = var.rehearsal_mmlu_limit
+    }
+    task "gsm8k" {
+      shots  = 5
+      metric = "exact_match"
+      filter = "strict-match"
+      limit  = var.rehearsal_gsm8k_limit
+    }
+  }
+
+  cost {
+    utilization = [1.0, 0.8]
+    compare     = [api.gpt_4o, api.claude_sonnet]
+  }
+}
+
+# The quantized variant: the same model quantized by `forge quantize
+# smollm2_135m_instruct_awq` (AWQ W4, group 64, llm-compressor on CPU), served
+# with its AWQ-rounded weights stored dense, because vLLM's CPU build has no
+# kernel for packed W4A16 layers (docs/rehearsal.md). Its quality is the
+# quantized model's; its speed is the dense model's, so its cost says
+# nothing about AWQ.
+experiment "rehearsal_awq" {
+  description = "SmolLM2-135M-Instruct, AWQ W4 (forge quantize, served dequantized) on vLLM 0.11.0's CPU build"
+  hardware    = hardware.cpu_rehearsal
+  model       = model.smollm2_135m_instruct_awq
+
+  engine "vllm" {
+    version                = "0.11.0"
+    max_model_len          = 2048
+    max_num_seqs           = 8
+    max_num_batched_tokens = 2048
+    gpu_memory_utilization = 0.90 # not used on CPU: cpu_kvcache_gib is the KV cache
+    cpu_kvcache_gib        = 1
+    enable_prefix_caching  = false
+    dtype                  = "bfloat16"
+    seed                   = 0
+    port                   = 18123
+    # lm-eval's loglikelihood tasks (MMLU) tokenize through the server
+    # (tokenizer_backend=remote), which reads /tokenizer_info.
+    extra_args = ["--enable-tokenizer-info-endpoint"]
+  }
+
+  workload "sharegpt" {
+    dataset       = dataset.sharegpt_v3_1k
+    api           = "completions"
+    seed          = 42
+    output_tokens = 64
+    ignore_eos    = true
+  }
+
+  sweep {
+    concurrency       = var.rehearsal_concurrency
+    prompts_per_level = var.rehearsal_prompts
+    warmup            = 2
+  }
+
+  slo {
+    ttft_p99_ms = 2000
+    tpot_p99_ms = 200
+  }
+
+  # The same tasks, limits and shots as the baseline: retention pairs the
+  # two runs document by document.
+  eval {
+    baseline       = "rehearsal"
     num_concurrent = 4
 
     task "mmlu" {

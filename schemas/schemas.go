@@ -28,25 +28,27 @@ var files embed.FS
 // Forge writes. The "/v1" suffix is bumped on incompatible changes so that old
 // result trees stay readable by name.
 const (
-	Plan          = "forge.plan/v1"
-	BenchRecord   = "forge.bench.record/v1"
-	BenchSummary  = "forge.bench.summary/v1"
-	EvalRun       = "forge.eval.run/v1"
-	EvalRetention = "forge.eval.retention/v1"
-	CostReport    = "forge.cost.report/v1"
-	Study         = "forge.study/v1"
+	Plan           = "forge.plan/v1"
+	BenchRecord    = "forge.bench.record/v1"
+	BenchSummary   = "forge.bench.summary/v1"
+	EvalRun        = "forge.eval.run/v1"
+	EvalRetention  = "forge.eval.retention/v1"
+	QuantizeRecord = "forge.quantize.record/v1"
+	CostReport     = "forge.cost.report/v1"
+	Study          = "forge.study/v1"
 )
 
 // fileOf maps each schema name to the embedded file defining it. Files not
 // listed here (common.schema.json) only hold shared definitions.
 var fileOf = map[string]string{
-	Plan:          "plan.schema.json",
-	BenchRecord:   "bench-record.schema.json",
-	BenchSummary:  "bench-summary.schema.json",
-	EvalRun:       "eval-run.schema.json",
-	EvalRetention: "eval-retention.schema.json",
-	CostReport:    "cost-report.schema.json",
-	Study:         "study.schema.json",
+	Plan:           "plan.schema.json",
+	BenchRecord:    "bench-record.schema.json",
+	BenchSummary:   "bench-summary.schema.json",
+	EvalRun:        "eval-run.schema.json",
+	EvalRetention:  "eval-retention.schema.json",
+	QuantizeRecord: "quantize-record.schema.json",
+	CostReport:     "cost-report.schema.json",
+	Study:          "study.schema.json",
 }
 
 // Names returns every schema name a document may declare, sorted.

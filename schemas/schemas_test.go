@@ -138,7 +138,7 @@ func render(fs []Finding) string {
 
 func TestNames(t *testing.T) {
 	got := Names()
-	want := []string{BenchRecord, BenchSummary, CostReport, EvalRetention, EvalRun, Plan, Study}
+	want := []string{BenchRecord, BenchSummary, CostReport, EvalRetention, EvalRun, Plan, QuantizeRecord, Study}
 	if !slices.Equal(got, want) {
 		t.Errorf("Names() = %v, want %v", got, want)
 	}

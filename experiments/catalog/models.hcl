@@ -95,3 +95,48 @@ model "smollm2_135m_instruct" {
     max_position_embeddings = 8192
   }
 }
+
+# SmolLM2-135M-Instruct quantized here by `forge quantize` (llm-compressor
+# AWQ, W4 asymmetric, group 64: hidden 576 is not a multiple of 128), the
+# rehearsal's quantized variant. vLLM's CPU build has no kernel for packed
+# W4A16 layers (compressed-tensors WNA16 picks among GPU kernels only), so
+# the checkpoint is stored dequantized: the AWQ-rounded weights as dense
+# bfloat16. The revision is the tree sha256 forge quantize prints; the
+# record (recipe, calibration text, versions) is in
+# results/quantize/smollm2_135m_instruct_awq/<sha256[:12]>/.
+model "smollm2_135m_instruct_awq" {
+  repo        = "HuggingFaceTB/SmolLM2-135M-Instruct"
+  revision    = "2e2a14c71a11cde1d0477cad284a7bfb99a75f59a90e1386379f5f92a232166b"
+  dtype       = "bfloat16"
+  served_name = "smollm2-135m-instruct-awq"
+  license     = "apache-2.0"
+
+  quantization "awq" {
+    from       = "smollm2_135m_instruct"
+    bits       = 4
+    group_size = 64
+    zero_point = true
+    version    = "gemm"
+    format     = "dequantized"
+    kernel     = "dense"
+    ignore     = ["lm_head"]
+
+    calibration {
+      dataset = "sharegpt_v3_1k"
+      samples = 8
+      seq_len = 128
+    }
+  }
+
+  architecture {
+    layers                  = 30
+    hidden                  = 576
+    intermediate            = 1536
+    heads                   = 9
+    kv_heads                = 3
+    head_dim                = 64
+    vocab                   = 49152
+    tie_embeddings          = true
+    max_position_embeddings = 8192
+  }
+}

@@ -112,7 +112,9 @@ def main(argv):
     t_load = time.monotonic()
 
     # llm-compressor writes a debug log under ./sparse_logs whatever log_dir
-    # says: run it in a scratch directory, removed afterwards.
+    # says: run it in a scratch directory, removed afterwards (after going
+    # back: with a deleted working directory, oneMKL fails to load libraries).
+    cwd = os.getcwd()
     scratch = tempfile.mkdtemp(prefix="awq_quantize.")
     os.chdir(scratch)
     try:
@@ -129,6 +131,7 @@ def main(argv):
             log_dir=None,
         )
     finally:
+        os.chdir(cwd)
         shutil.rmtree(scratch, ignore_errors=True)
     t_quant = time.monotonic()
 

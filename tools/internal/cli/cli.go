@@ -75,6 +75,7 @@ var commands = map[string]command{
 	"parity":    {"compare Forge's bench summaries with imported vllm bench serve ones, level by level", runParity},
 	"model":     {"model prepare EXPERIMENT: fetch and convert a checkpoint pinned by sha256 (the rehearsal's)", runModel},
 	"eval":      {"run lm-eval (offline task definitions over pinned data) against the running server", runEval},
+	"quantize":  {"quantize MODEL: run the catalog model's AWQ recipe with llm-compressor into a checkpoint pinned by sha256", runQuantize},
 	"retention": {"paired quality retention of one run's eval against another's (or a noise floor)", runRetention},
 	"prompts":   {"write a plan's measured requests for another client (vllm bench serve)", runPrompts},
 }

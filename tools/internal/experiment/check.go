@@ -166,7 +166,7 @@ func (k *checker) model(m *Model) {
 	}
 	if m.Source != nil {
 		k.modelSource(m)
-	} else if !hex40.MatchString(m.Revision) {
+	} else if !m.Local() && !hex40.MatchString(m.Revision) {
 		k.errf(at(b, "revision", d), "Revision is not a commit SHA",
 			"revision must be the full 40-character lowercase hex commit SHA of %s (got %d characters: %q); a branch or short SHA can move under you.", m.Repo, len(m.Revision), m.Revision)
 	}

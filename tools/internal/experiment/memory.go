@@ -58,7 +58,7 @@ func (m *Model) WeightBytes() (float64, string) {
 	}
 	linear, other := m.Architecture.ParamCounts()
 	b := dtypeBytes(m.Dtype)
-	if q := m.Quantization; q != nil && q.Method == "awq" && q.GroupSize > 0 {
+	if q := m.Quantization; q != nil && q.Method == "awq" && q.GroupSize > 0 && q.Kernel != "dense" {
 		perGroup := 2.0
 		if q.ZeroPoint {
 			perGroup += float64(q.Bits) / 8

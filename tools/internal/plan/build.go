@@ -80,6 +80,12 @@ func hardware(h *experiment.Hardware) Hardware {
 	return out
 }
 
+// ModelOf is the plan's view of a catalog model.
+func ModelOf(m *experiment.Model) Model { return model(m) }
+
+// DatasetOf is the plan's view of a catalog dataset.
+func DatasetOf(d *experiment.Dataset) Dataset { return dataset(d) }
+
 func model(m *experiment.Model) Model {
 	a := m.Architecture
 	linear, other := a.ParamCounts()
