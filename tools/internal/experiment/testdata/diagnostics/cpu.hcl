@@ -122,3 +122,62 @@ experiment "cpu_setting_on_gpu" {
     prompts_per_level = 4
   }
 }
+
+# A group size that does not divide the hidden size: llm-compressor's AWQ
+# refuses it, so validate does first.
+model "tiny_awq_g128" {
+  repo        = "example/tiny"
+  revision    = "2e2a14c71a11cde1d0477cad284a7bfb99a75f59a90e1386379f5f92a232166b"
+  dtype       = "bfloat16"
+
+  quantization "awq" {
+    from       = "tiny_awq_missing" # ERROR: Unknown base model
+    bits       = 4
+    group_size = 128 # ERROR: Group size does not divide the layers
+    zero_point = true
+    version    = "gemm"
+    format     = "dequantized"
+    kernel     = "dense"
+
+    calibration {
+      dataset = "nope" # ERROR: Calibration data not pinned
+      samples = 8
+      seq_len = 128
+    }
+  }
+
+  architecture {
+    layers       = 2
+    hidden       = 576
+    intermediate = 1536
+    heads        = 9
+    kv_heads     = 3
+    head_dim     = 64
+    vocab        = 1000
+  }
+}
+
+# kernel "dense" serves dequantized weights only.
+model "tiny_dense_packed" {
+  repo     = "example/tiny"
+  revision = "0e9e39f249a16976918f6564b8830bc894c89659"
+  dtype    = "bfloat16"
+
+  quantization "awq" {
+    bits       = 4
+    group_size = 64
+    zero_point = true
+    version    = "gemm"
+    kernel     = "dense" # ERROR: Kernel does not match the format
+  }
+
+  architecture {
+    layers       = 2
+    hidden       = 576
+    intermediate = 1536
+    heads        = 9
+    kv_heads     = 3
+    head_dim     = 64
+    vocab        = 1000
+  }
+}
