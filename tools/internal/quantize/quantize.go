@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/forge-bench/forge/schemas"
@@ -201,10 +202,14 @@ func Run(ctx context.Context, m, base plan.Model, calib plan.Dataset, o Options)
 	if base.Path == "" || !fileExists(filepath.Join(base.Path, "config.json")) {
 		return Result{}, fmt.Errorf("model %s: the base checkpoint %s is not in the model cache (%s); prepare it first (forge model prepare on an experiment serving %s)", m.Name, base.Name, base.Path, base.Name)
 	}
-	for _, f := range []string{o.Python, o.Script} {
+	for _, f := range []string{o.Python, o.Script, o.Dequantize} {
 		if !fileExists(f) {
 			return Result{}, fmt.Errorf("%s is missing: run `make venv-quant` (requirements/quant.txt) or `nix develop .#quant`", f)
 		}
+	}
+	reqSum, err := data.FileSHA256(o.Requirements)
+	if err != nil {
+		return Result{}, fmt.Errorf("%s: %w (the quant venv's pins are part of the record)", o.Requirements, err)
 	}
 	calibPath, err := data.Resolve(ctx, data.File{SHA256: calib.SHA256, Path: calib.Path, URL: calib.URL, SizeBytes: calib.SizeBytes}, o.Data)
 	if err != nil {
@@ -241,7 +246,8 @@ func Run(ctx context.Context, m, base plan.Model, calib plan.Dataset, o Options)
 		"--calibration", calibFile, "--samples", fmt.Sprint(q.Calibration.Samples), "--seq-len", fmt.Sprint(q.Calibration.SeqLen),
 		"--out", out, "--seed", "0")
 	var stdout bytes.Buffer
-	cmd.Stdout, cmd.Stderr = io.MultiWriter(&stdout, o.Log), o.Log
+	log := &lockedWriter{w: o.Log}
+	cmd.Stdout, cmd.Stderr = io.MultiWriter(&stdout, log), log
 	cmd.Env = append(os.Environ(), "HF_HUB_OFFLINE=1", "HF_DATASETS_OFFLINE=1", "TRANSFORMERS_OFFLINE=1")
 	if err := cmd.Run(); err != nil {
 		return Result{}, fmt.Errorf("model %s: %s %s failed (%v); its output is above", m.Name, o.Python, o.Script, err)
@@ -255,7 +261,7 @@ func Run(ctx context.Context, m, base plan.Model, calib plan.Dataset, o Options)
 		// AWQ-rounded weights dense (tools/py/awq_dequantize.py).
 		dense := filepath.Join(work, "dense")
 		cmd := exec.CommandContext(ctx, o.Python, o.Dequantize, out, dense)
-		cmd.Stdout, cmd.Stderr = o.Log, o.Log
+		cmd.Stdout, cmd.Stderr = log, log
 		if err := cmd.Run(); err != nil {
 			return Result{}, fmt.Errorf("model %s: %s %s failed (%v); its output is above", m.Name, o.Python, o.Dequantize, err)
 		}
@@ -304,11 +310,7 @@ func Run(ctx context.Context, m, base plan.Model, calib plan.Dataset, o Options)
 	}
 	rec.Calibration.Dataset, rec.Calibration.SHA256 = calib.Name, calib.SHA256
 	rec.Calibration.Samples, rec.Calibration.SeqLen, rec.Calibration.Tokens = q.Calibration.Samples, q.Calibration.SeqLen, report.Tokens
-	if sum, err := data.FileSHA256(o.Requirements); err == nil {
-		rec.Requirements = File{Path: filepath.ToSlash(o.Requirements), SHA256: sum}
-	} else {
-		return Result{}, fmt.Errorf("%s: %w", o.Requirements, err)
-	}
+	rec.Requirements = File{Path: filepath.ToSlash(o.Requirements), SHA256: reqSum}
 	enc, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return Result{}, err
@@ -341,6 +343,9 @@ func lastJSON(out []byte) (scriptReport, error) {
 		}
 	}
 	var r scriptReport
+	if err := sc.Err(); err != nil {
+		return r, fmt.Errorf("reading the script's output: %w", err)
+	}
 	if last == "" {
 		return r, fmt.Errorf("no JSON line on stdout")
 	}
@@ -351,6 +356,19 @@ func lastJSON(out []byte) (scriptReport, error) {
 		return r, fmt.Errorf("the result line names no versions")
 	}
 	return r, nil
+}
+
+// lockedWriter serializes writes: os/exec copies stdout and stderr in two
+// goroutines, and both go to the same log.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func treeSize(dir string) (int, int64, error) {
