@@ -95,6 +95,8 @@ venv-quant: .venv/quant/.requirements.sha256 ## .venv/quant from requirements/qu
 .venv/quant/.requirements.sha256: requirements/quant.txt .venv/serve-cpu/.requirements.sha256
 	$(PYTHON) -m venv .venv/quant
 	.venv/quant/bin/pip install --quiet --disable-pip-version-check --no-deps -r $<
+	# the venv's own setuptools (ensurepip's) would shadow serve-cpu's pinned one
+	.venv/quant/bin/pip uninstall --quiet --disable-pip-version-check -y setuptools
 	$(MAKE) quant-layer
 	sha256sum $< | cut -d' ' -f1 > $@
 

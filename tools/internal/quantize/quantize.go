@@ -294,12 +294,18 @@ func Run(ctx context.Context, m, base plan.Model, calib plan.Dataset, o Options)
 	for _, f := range []struct {
 		src, name string
 		into      *File
-	}{{recipePath, "recipe.yaml", &rec.Recipe}, {calibFile, "calibration.jsonl", &rec.Calibration.File}} {
+	}{{recipePath, "recipe.yaml", &rec.Recipe}, {calibFile, "raw/calibration.jsonl", &rec.Calibration.File}} {
 		b, err := os.ReadFile(f.src)
 		if err != nil {
 			return Result{}, err
 		}
-		if err := os.WriteFile(filepath.Join(recordDir, f.name), b, 0o644); err != nil {
+		// The calibration text is input data, not a Forge record: it goes
+		// under raw/, which result validation skips.
+		dst := filepath.Join(recordDir, filepath.FromSlash(f.name))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return Result{}, err
+		}
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
 			return Result{}, err
 		}
 		sum, err := data.FileSHA256(f.src)

@@ -446,11 +446,11 @@ func (f *runFixture) checkRecord(t *testing.T, path, sha string, bytes int64) Re
 	if got := read(t, filepath.Join(dir, "recipe.yaml")); got != recipe {
 		t.Errorf("recipe.yaml beside the record =\n%s\nwant\n%s", got, recipe)
 	}
-	if got := read(t, filepath.Join(dir, "calibration.jsonl")); got != firstTwo {
-		t.Errorf("calibration.jsonl beside the record =\n%s\nwant\n%s", got, firstTwo)
+	if got := read(t, filepath.Join(dir, "raw", "calibration.jsonl")); got != firstTwo {
+		t.Errorf("raw/calibration.jsonl beside the record =\n%s\nwant\n%s", got, firstTwo)
 	}
 	if want := (Calibration{Dataset: "sharegpt-mini", SHA256: sum([]byte(shareGPT)), Samples: 2, SeqLen: 512, Tokens: 123,
-		File: File{"calibration.jsonl", sum([]byte(firstTwo))}}); rec.Calibration != want {
+		File: File{"raw/calibration.jsonl", sum([]byte(firstTwo))}}); rec.Calibration != want {
 		t.Errorf("calibration = %+v, want %+v", rec.Calibration, want)
 	}
 	if !maps.Equal(rec.Versions, fakeVersions) {
