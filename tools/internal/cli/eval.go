@@ -51,16 +51,8 @@ func runEval(ctx context.Context, env Env, args []string) error {
 		if p, err = planFor(env, "", *dir, pos[0], vars); err != nil {
 			return err
 		}
-		runDir = filepath.Join(*resultsDir, p.Experiment, time.Now().UTC().Format("20060102T150405Z")+"-"+shortCommit())
-		if err := os.MkdirAll(runDir, 0o755); err != nil {
-			return problems("%v", err)
-		}
-		b, err := plan.Encode(p)
-		if err != nil {
+		if runDir, err = newRunDir(*resultsDir, p, ""); err != nil {
 			return err
-		}
-		if err := os.WriteFile(filepath.Join(runDir, "plan.json"), b, 0o644); err != nil {
-			return problems("%v", err)
 		}
 	}
 	base := bench.ServerURL(*baseURL)

@@ -52,20 +52,11 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *runID == "" {
-		*runID = time.Now().UTC().Format("20060102T150405Z") + "-" + shortCommit()
-	}
-	runDir := filepath.Join(*resultsDir, p.Experiment, *runID)
-	if err := os.MkdirAll(runDir, 0o755); err != nil {
-		return problems("%v", err)
-	}
-	data, err := plan.Encode(p)
+	runDir, err := newRunDir(*resultsDir, p, *runID)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(runDir, "plan.json"), data, 0o644); err != nil {
-		return problems("%v", err)
-	}
+	*runID = filepath.Base(runDir)
 	if p.Engine.ConfigYAML != "" {
 		if err := os.WriteFile(filepath.Join(runDir, p.Engine.ConfigFile), []byte(p.Engine.ConfigYAML), 0o644); err != nil {
 			return problems("%v", err)
@@ -159,6 +150,26 @@ func runRun(ctx context.Context, env Env, args []string) error {
 		return parityErr
 	}
 	return parityVerdict(env, runDir, parityCounts, parityTimings)
+}
+
+// newRunDir creates results/<experiment>/<run-id>/ (run id: UTC time and
+// commit unless given) holding the plan it runs.
+func newRunDir(resultsDir string, p *plan.Plan, runID string) (string, error) {
+	if runID == "" {
+		runID = time.Now().UTC().Format("20060102T150405Z") + "-" + shortCommit()
+	}
+	runDir := filepath.Join(resultsDir, p.Experiment, runID)
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		return "", problems("%v", err)
+	}
+	data, err := plan.Encode(p)
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(runDir, "plan.json"), data, 0o644); err != nil {
+		return "", problems("%v", err)
+	}
+	return runDir, nil
 }
 
 // chartAndReport draws the charts and writes the report of a finished run,
