@@ -3,11 +3,9 @@ package eval
 import (
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 
 	"github.com/forge-bench/forge/schemas"
 	"github.com/forge-bench/forge/tools/internal/data"
@@ -251,29 +249,5 @@ func LoadSides(runDir string) ([]Side, error) {
 		}
 		out = append(out, s)
 	}
-	return out, nil
-}
-
-// samplesTasks lists the lm-eval tasks that have a samples file under dir.
-func samplesTasks(dir string) ([]string, error) {
-	seen := map[string]bool{}
-	var out []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if t, ok := SamplesTask(p); ok && !d.IsDir() && !seen[t] {
-			seen[t] = true
-			out = append(out, t)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no lm-eval samples files (samples_<task>_<date>.jsonl)", dir)
-	}
-	sort.Strings(out)
 	return out, nil
 }

@@ -36,25 +36,7 @@ func LoadSamples(dir, metric string, tasks []string) ([]Sample, error) {
 
 // samplesFiles finds each task's samples file under src.Dir, in task order.
 func samplesFiles(src SampleSource) ([]string, error) {
-	want := map[string]bool{}
-	for _, t := range src.Tasks {
-		want[t] = true
-	}
-	found := map[string]string{}
-	err := filepath.WalkDir(src.Dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		task, ok := SamplesTask(p)
-		if d.IsDir() || !ok || !want[task] {
-			return nil
-		}
-		if prev, dup := found[task]; dup {
-			return fmt.Errorf("two samples files for task %s: %s and %s (one lm-eval run per directory)", task, prev, p)
-		}
-		found[task] = p
-		return nil
-	})
+	found, err := samplesIndex(src.Dir)
 	if err != nil {
 		return nil, err
 	}
@@ -69,4 +51,46 @@ func samplesFiles(src SampleSource) ([]string, error) {
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// samplesTasks lists the lm-eval tasks that have a samples file under dir.
+func samplesTasks(dir string) ([]string, error) {
+	found, err := samplesIndex(dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(found) == 0 {
+		return nil, fmt.Errorf("%s: no lm-eval samples files (samples_<task>_<date>.jsonl)", dir)
+	}
+	out := make([]string, 0, len(found))
+	for t := range found {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// samplesIndex maps each lm-eval task to its samples_<task>_<date>.jsonl
+// anywhere under dir; two files for one task mean two runs mixed in one
+// directory, an error.
+func samplesIndex(dir string) (map[string]string, error) {
+	found := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		task, ok := SamplesTask(p)
+		if d.IsDir() || !ok {
+			return nil
+		}
+		if prev, dup := found[task]; dup {
+			return fmt.Errorf("two samples files for task %s: %s and %s (one lm-eval run per directory)", task, prev, p)
+		}
+		found[task] = p
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return found, nil
 }
