@@ -132,10 +132,7 @@ func evalTask(ctx context.Context, env Env, p *plan.Plan, t plan.Task, runDir, b
 			base, p.Model.ServedName, p.Eval.NumConcurrent),
 		"--tasks", suite.Task, "--include_path", suite.Dir,
 		"--log_samples", "--output_path", out, "--seed", "0"}
-	limit := p.Eval.Limit
-	if t.Limit != nil {
-		limit = t.Limit
-	}
+	limit := p.Eval.LimitOf(t)
 	if limit != nil {
 		args = append(args, "--limit", strconv.Itoa(*limit))
 	}

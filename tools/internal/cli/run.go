@@ -97,7 +97,8 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	// Quality on the same server, after the sweep: lm-eval's requests would
 	// otherwise be part of what the bench measures.
 	var evalErr error
-	if p.Eval != nil && p.Engine.Kind == "vllm" && !*noEval && benchErr == nil && ctx.Err() == nil {
+	withEval := p.Eval != nil && p.Engine.Kind == "vllm" && !*noEval
+	if withEval && benchErr == nil && ctx.Err() == nil {
 		evalErr = evalRun(ctx, env, p, runDir, base, "")
 	}
 	stop()
@@ -135,7 +136,7 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	if _, err := writeCost(env, runDir); err != nil {
 		return err
 	}
-	if evalErr == nil && p.Eval != nil && p.Engine.Kind == "vllm" && !*noEval {
+	if withEval && evalErr == nil {
 		if err := retentionFor(env, p, runDir, *resultsDir); err != nil {
 			evalErr = err
 		}

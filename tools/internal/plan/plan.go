@@ -219,6 +219,15 @@ type Eval struct {
 	Tasks         []Task `json:"tasks"`
 }
 
+// LimitOf is the documents task t is limited to: its own limit, else the
+// eval block's; nil for the whole task.
+func (e *Eval) LimitOf(t Task) *int {
+	if t.Limit != nil {
+		return t.Limit
+	}
+	return e.Limit
+}
+
 // Task is one lm-eval task.
 type Task struct {
 	Name   string     `json:"name"`
