@@ -25,6 +25,8 @@ type Entry struct {
 	Cost      *cost.Report // nil without cost.json
 	Evals     []eval.Run
 	EvalFiles []string
+	// Retention is eval/retention.json (forge retention), nil without one.
+	Retention *eval.RetentionReport
 }
 
 // Study is the runs a report or chart set compares, in the order given.
@@ -48,6 +50,9 @@ func Load(dirs []string) (*Study, error) {
 			}
 		}
 		if e.Evals, e.EvalFiles, err = eval.Load(d); err != nil {
+			return nil, err
+		}
+		if e.Retention, err = eval.LoadRetention(filepath.Join(d, "eval", eval.RetentionFile)); err != nil {
 			return nil, err
 		}
 		st.Entries = append(st.Entries, e)
@@ -77,7 +82,7 @@ func (st *Study) Pairs() []Pair {
 		for j := range st.Entries {
 			if b := &st.Entries[j]; b.Run.Plan.Experiment == ev.Baseline {
 				ret := eval.Retain(b.Evals, q.Evals)
-				if rep, err := eval.LoadRetention(filepath.Join(q.Run.Dir, "eval", eval.RetentionFile)); err == nil && rep != nil && rep.Baseline.RunID == filepath.Base(b.Run.Dir) {
+				if rep := q.Retention; rep != nil && rep.Baseline.RunID == filepath.Base(b.Run.Dir) {
 					ret = eval.ApplyPaired(ret, rep)
 				}
 				out = append(out, Pair{Base: b, Quant: q, Retention: ret})
