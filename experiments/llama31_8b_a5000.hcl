@@ -67,6 +67,9 @@ experiment "llama31_8b_bf16_a5000" {
   cost {
     utilization = [1.0, 0.8]
     compare     = [api.gpt_4o, api.claude_sonnet]
+    # What a month may cost; the Grafana dashboard (forge observe) sets
+    # spend against it. One A5000 around the clock is 730 h × 0.27 = 197 USD.
+    budget_usd_per_month = 250
   }
 }
 
@@ -125,5 +128,8 @@ experiment "llama31_8b_awq_a5000" {
   cost {
     utilization = [1.0, 0.8]
     compare     = [api.gpt_4o, api.claude_sonnet]
+    # What a month may cost; the Grafana dashboard (forge observe) sets
+    # spend against it. One A5000 around the clock is 730 h × 0.27 = 197 USD.
+    budget_usd_per_month = 250
   }
 }

@@ -41,6 +41,9 @@ experiment "twin" {
   cost {
     utilization = [1.0, 0.8]
     compare     = [api.gpt_4o, api.claude_sonnet]
+    # What a month may cost; the Grafana dashboard (forge observe) sets
+    # spend against it. One A5000 around the clock is 730 h × 0.27 = 197 USD.
+    budget_usd_per_month = 250
   }
 }
 
@@ -80,5 +83,8 @@ experiment "twin_bf16" {
   cost {
     utilization = [1.0, 0.8]
     compare     = [api.gpt_4o, api.claude_sonnet]
+    # What a month may cost; the Grafana dashboard (forge observe) sets
+    # spend against it. One A5000 around the clock is 730 h × 0.27 = 197 USD.
+    budget_usd_per_month = 250
   }
 }

@@ -24,6 +24,7 @@ type LevelSpec struct {
 	MaxDuration    time.Duration
 	Seed           uint64
 	Counter        Counter
+	Exporter       *Exporter // live metrics of the measured requests (nil: none)
 }
 
 // Sink receives each record as its request finishes, in completion order.
@@ -64,6 +65,7 @@ func RunLevel(ctx context.Context, c *Client, spec LevelSpec, sink Sink) (LevelR
 		}
 		done := time.Now()
 		r.DoneS = done.Sub(start).Seconds()
+		spec.Exporter.record(r)
 		mu.Lock()
 		defer mu.Unlock()
 		if done.After(lastDone) {
@@ -109,7 +111,7 @@ func closedLoop(stop, reqCtx context.Context, c *Client, spec LevelSpec, finish 
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				finish(j.p, c.Do(reqCtx, j.p), nil, j.offered)
+				finish(j.p, do(reqCtx, c, spec.Exporter, j.p), nil, j.offered)
 			}
 		}()
 	}
@@ -167,11 +169,19 @@ func openLoop(stop, reqCtx context.Context, c *Client, spec LevelSpec, start tim
 			if slots != nil {
 				defer func() { <-slots }()
 			}
-			finish(p, c.Do(reqCtx, p), &due, due)
+			finish(p, do(reqCtx, c, spec.Exporter, p), &due, due)
 		}()
 		sent++
 	}
 	return sent
+}
+
+// do sends one request, counted in flight on e (nil: not counted, as for
+// warmup requests) while Client.Do runs.
+func do(ctx context.Context, c *Client, e *Exporter, p Prompt) Timeline {
+	e.sending()
+	defer e.sent()
+	return c.Do(ctx, p)
 }
 
 // Warmup sends the warmup prompts closed loop and fails the level only
@@ -190,6 +200,7 @@ func Warmup(ctx context.Context, c *Client, spec LevelSpec) error {
 		failed  int
 		lastErr string
 	)
+	// No Exporter: warmup requests are not counted in the live metrics.
 	ws := LevelSpec{Level: Level{Kind: "concurrency", Value: float64(conc)}, Prompts: spec.Warmup}
 	closedLoop(ctx, context.WithoutCancel(ctx), c, ws, func(p Prompt, tl Timeline, _ *time.Time, _ time.Time) {
 		if tl.Status != "ok" || len(tl.Content) == 0 {

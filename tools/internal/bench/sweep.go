@@ -39,6 +39,7 @@ type Config struct {
 	NoScrape       bool
 	Out            string
 	Progress       io.Writer // nil: silent
+	Exporter       *Exporter // nil: no live metrics
 }
 
 // GCPercent is the garbage collector's target during a run. Streams
@@ -70,6 +71,7 @@ func Run(ctx context.Context, cfg Config) ([]Summary, error) {
 		prov.RequestSequenceSHA256 = &cfg.SequenceSHA256
 	}
 	metricsURL := ServerURL(cfg.Client.BaseURL) + "/metrics"
+	cfg.Exporter.start(cfg)
 	var out []Summary
 	for _, lvl := range cfg.Levels {
 		if ctx.Err() != nil {
@@ -95,7 +97,7 @@ func runOne(ctx context.Context, c *Client, cfg Config, lvl Level, prov Provenan
 	defer f.Close()
 	w := bufio.NewWriter(f)
 	spec := LevelSpec{Level: lvl, RunID: cfg.RunID, Prompts: cfg.Prompts, Warmup: cfg.Warmup, Burstiness: cfg.Burstiness,
-		MaxConcurrency: cfg.MaxConcurrency, MaxDuration: cfg.MaxDuration, Seed: cfg.Seed + uint64(lvl.Index), Counter: cfg.Counter}
+		MaxConcurrency: cfg.MaxConcurrency, MaxDuration: cfg.MaxDuration, Seed: cfg.Seed + uint64(lvl.Index), Counter: cfg.Counter, Exporter: cfg.Exporter}
 	// Warm up before the first scrape, so the server's counters cover
 	// exactly the measured requests.
 	if err := Warmup(ctx, c, spec); err != nil {
@@ -114,6 +116,7 @@ func runOne(ctx context.Context, c *Client, cfg Config, lvl Level, prov Provenan
 			progressf(cfg.Progress, "level %s: no server metrics (%v); continuing without them\n", LevelName(lvl), err)
 		}
 	}
+	cfg.Exporter.startLevel(lvl)
 	prog := startProgress(cfg.Progress, LevelName(lvl), len(cfg.Prompts))
 	lr, runErr := RunLevel(ctx, c, spec, func(r Record) error {
 		prog.add(r)
@@ -127,6 +130,7 @@ func runOne(ctx context.Context, c *Client, cfg Config, lvl Level, prov Provenan
 		return w.Flush()
 	})
 	prog.stop()
+	cfg.Exporter.endLevel(lr.End)
 	if runErr != nil && len(lr.Records) == 0 {
 		return nil, fmt.Errorf("level %s: %w", LevelName(lvl), runErr)
 	}

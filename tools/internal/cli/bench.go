@@ -63,6 +63,8 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	fs.DurationVar(&f.maxDuration, "max-duration", 0, "stop sending new requests of a level after this long (0 = none)")
 	fs.DurationVar(&f.scrapeInterval, "scrape-interval", 2*time.Second, "sample the server's /metrics gauges this often during a level (0 = before/after only)")
 	fs.BoolVar(&f.noScrape, "no-scrape", false, "do not read the server's /metrics")
+	var mf metricsFlags
+	mf.register(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -73,7 +75,15 @@ func runBench(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	cfg.Progress = env.Stderr
+	lm, err := mf.start(ctx, env, "bench")
+	if err != nil {
+		return err
+	}
+	cfg.Exporter = lm.Exporter()
 	sums, err := bench.Run(ctx, cfg)
+	// A Ctrl-C while the metrics linger does not make the sweep interrupted.
+	interrupted := ctx.Err() != nil
+	defer lm.finish(ctx)
 	if err != nil {
 		return problems("bench: %v (results written so far are in %s)", err, cfg.Out)
 	}
@@ -82,13 +92,93 @@ func runBench(ctx context.Context, env Env, args []string) error {
 		completed += s.Completed
 	}
 	fmt.Fprintf(env.Stdout, "%d level(s), %d completed request(s); results in %s\n", len(sums), completed, cfg.Out)
-	if ctx.Err() != nil {
+	if interrupted {
 		return problems("interrupted: completed levels and records are kept in %s, the last summary is marked incomplete", cfg.Out)
 	}
 	if completed == 0 && len(sums) > 0 {
 		return problems("every request failed; see failures_by_reason in %s", cfg.Out)
 	}
 	return nil
+}
+
+// metricsFlags are --metrics-addr and --metrics-linger, shared by forge
+// bench and forge run: Forge's own load-generator metrics for Prometheus.
+type metricsFlags struct {
+	addr   string
+	linger time.Duration
+}
+
+func (m *metricsFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&m.addr, "metrics-addr", "", "serve Forge's own metrics (Prometheus text) at http://ADDR/metrics during the run, e.g. 127.0.0.1:9464")
+	fs.DurationVar(&m.linger, "metrics-linger", 0, "with --metrics-addr: keep serving this long after the last level, so Prometheus takes a final scrape")
+}
+
+// liveMetrics is a running --metrics-addr endpoint; nil when the flag is
+// not given, and then every method is a no-op.
+type liveMetrics struct {
+	exporter *bench.Exporter
+	stop     func()
+	linger   time.Duration
+}
+
+// start serves a new exporter at --metrics-addr and announces it on stderr
+// in one line. An address that cannot be listened on is a usage error. The
+// endpoint outlives the first Ctrl-C (ctx), so that the last level's
+// graceful end is still counted; finish or close ends it.
+func (m metricsFlags) start(ctx context.Context, env Env, cmd string) (*liveMetrics, error) {
+	if m.linger < 0 {
+		return nil, usageErr("--metrics-linger must not be negative, got %s", m.linger)
+	}
+	if m.addr == "" {
+		if m.linger > 0 {
+			return nil, usageErr("--metrics-linger needs --metrics-addr")
+		}
+		return nil, nil
+	}
+	e := bench.NewExporter()
+	bound, stop, err := bench.ServeMetrics(context.WithoutCancel(ctx), m.addr, e)
+	if err != nil {
+		return nil, usageErr("--metrics-addr %s: cannot listen there: %v", m.addr, err)
+	}
+	linger := ""
+	if m.linger > 0 {
+		linger = fmt.Sprintf(", kept %s after the last level", m.linger)
+	}
+	fmt.Fprintf(env.Stderr, "%s: Forge's own metrics at http://%s/metrics (Prometheus text%s)\n", cmd, bound, linger)
+	return &liveMetrics{exporter: e, stop: stop, linger: m.linger}, nil
+}
+
+// Exporter is what bench.Config.Exporter should hold (nil: no live metrics).
+func (lm *liveMetrics) Exporter() *bench.Exporter {
+	if lm == nil {
+		return nil
+	}
+	return lm.exporter
+}
+
+// finish keeps serving for --metrics-linger, so that Prometheus takes a
+// final scrape, then closes the endpoint. ctx ending (Ctrl-C) cuts the
+// wait short.
+func (lm *liveMetrics) finish(ctx context.Context) {
+	if lm == nil {
+		return
+	}
+	if lm.linger > 0 && ctx.Err() == nil {
+		t := time.NewTimer(lm.linger)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		t.Stop()
+	}
+	lm.stop()
+}
+
+// close ends the endpoint at once; after finish it does nothing.
+func (lm *liveMetrics) close() {
+	if lm != nil {
+		lm.stop()
+	}
 }
 
 // benchConfig turns flags (and the plan, when given) into a bench.Config.

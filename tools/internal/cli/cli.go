@@ -78,6 +78,7 @@ var commands = map[string]command{
 	"quantize":  {"quantize MODEL: run the catalog model's AWQ recipe with llm-compressor into a checkpoint pinned by sha256", runQuantize},
 	"retention": {"paired quality retention of one run's eval against another's (or a noise floor)", runRetention},
 	"prompts":   {"write a plan's measured requests for another client (vllm bench serve)", runPrompts},
+	"observe":   {"observability: generate Prometheus + Grafana config from an experiment, check the dashboard, run the stack", runObserve},
 }
 
 // Run executes `forge <command> args...`.

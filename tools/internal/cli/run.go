@@ -30,7 +30,7 @@ import (
 // stop, into results/<experiment>/<run-id>/. The server is always stopped,
 // also after a failure or Ctrl-C; what was measured stays on disk.
 func runRun(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "run", "NAME [--experiments DIR] [--results DIR] [--run-id ID] [--time-scale X] [--compare DIRS] [--parity] [--no-eval] [--var name=value]...")
+	fs := newFlags(env, "run", "NAME [--experiments DIR] [--results DIR] [--run-id ID] [--time-scale X] [--compare DIRS] [--parity] [--no-eval] [--metrics-addr ADDR] [--var name=value]...")
 	parity := fs.Bool("parity", false, "vLLM only: after each of Forge's levels, run vLLM's own `vllm bench serve` on the same level, server and prompts, import it and write parity/parity.md")
 	dir := fs.String("experiments", "experiments", "directory of experiments")
 	resultsDir := fs.String("results", "results", "results root")
@@ -41,6 +41,8 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	noEval := fs.Bool("no-eval", false, "skip the experiment's eval block (lm-eval against the server after the sweep)")
 	vars := varFlags{}
 	fs.Var(vars, "var", "set a variable: name=value (repeatable)")
+	var mf metricsFlags
+	mf.register(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -48,6 +50,13 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	if len(pos) != 1 {
 		return usageErr("run wants one experiment name")
 	}
+	// Listen before anything starts, so a bad --metrics-addr costs no
+	// server start-up. The endpoint is up for the whole sweep.
+	lm, err := mf.start(ctx, env, "run")
+	if err != nil {
+		return err
+	}
+	defer lm.close()
 	p, err := planFor(env, "", *dir, pos[0], vars)
 	if err != nil {
 		return err
@@ -86,6 +95,7 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	}
 	cfg.Progress = env.Stderr
 	cfg.Declared.Startup = startup
+	cfg.Exporter = lm.Exporter()
 	var sums []bench.Summary
 	var benchErr, parityErr error
 	var parityCounts, parityTimings []vllmbench.Row
@@ -94,6 +104,9 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	} else {
 		sums, benchErr = bench.Run(ctx, cfg)
 	}
+	// Forge's metrics covered the whole sweep, parity levels included; they
+	// linger while the server is still up, so both get a final scrape.
+	lm.finish(ctx)
 	// Quality on the same server, after the sweep: lm-eval's requests would
 	// otherwise be part of what the bench measures.
 	var evalErr error

@@ -2,6 +2,7 @@ package twin
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 // vLLM V1's histogram buckets (vllm/v1/metrics/loggers.py, 0.11), so that
@@ -29,6 +30,9 @@ type metrics struct {
 func newMetrics(r *Runner, model string) *metrics {
 	labels := prometheus.Labels{"model_name": model, "engine": "0"}
 	reg := prometheus.NewRegistry()
+	// A vLLM API server exposes its process metrics too; the dashboard's
+	// spend panel reads process_start_time_seconds from the engine.
+	reg.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	gauge := func(name, help string, f func(Stats) float64) {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help, ConstLabels: labels}, func() float64 { return f(r.Stats()) }))
 	}
@@ -41,9 +45,18 @@ func newMetrics(r *Runner, model string) *metrics {
 	counter("vllm:num_preemptions_total", "Cumulative number of preemption from the engine.", func(s Stats) float64 { return float64(s.Preemptions) })
 	counter("vllm:prompt_tokens_total", "Number of prefill tokens processed.", func(s Stats) float64 { return float64(s.PromptTokens) })
 	counter("vllm:generation_tokens_total", "Number of generation tokens processed.", func(s Stats) float64 { return float64(s.GenerationTokens) })
+	// The twin has no prefix cache: every queried prompt token misses, as
+	// on a vLLM server started with --no-enable-prefix-caching. The
+	// families exist so that a dashboard reads the twin like a real server.
+	counter("vllm:prefix_cache_queries_total", "Prefix cache queries, in terms of number of queried tokens.", func(s Stats) float64 { return float64(s.PromptTokens) })
+	counter("vllm:prefix_cache_hits_total", "Prefix cache hits, in terms of number of cached tokens.", func(Stats) float64 { return 0 })
 	m := &metrics{reg: reg}
 	m.success = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vllm:request_success_total", Help: "Count of successfully processed requests.", ConstLabels: labels}, []string{"finished_reason"})
 	reg.MustRegister(m.success)
+	// vLLM creates one series per finish reason up front.
+	for _, reason := range []string{"stop", "length", "abort"} {
+		m.success.WithLabelValues(reason)
+	}
 	hist := func(name, help string, buckets []float64) prometheus.Observer {
 		h := prometheus.NewHistogram(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets, ConstLabels: labels})
 		reg.MustRegister(h)
