@@ -267,7 +267,7 @@ func observeUp(ctx context.Context, env Env, args []string) error {
 			return problems("%v", err)
 		default:
 			defer g.Stop()
-			fmt.Fprintf(env.Stderr, "grafana: %s/d/%s (anonymous viewer; log %s)\n", g.URL, "forge-"+p.Experiment, g.Log)
+			fmt.Fprintf(env.Stderr, "grafana: %s/d/%s (anonymous viewer; log %s)\n", g.URL, observe.DashboardUID(p.Experiment), g.Log)
 		}
 	}
 	if !*noEngine {

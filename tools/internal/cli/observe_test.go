@@ -15,12 +15,14 @@ import (
 var updateDocs = flag.Bool("update", false, "rewrite docs/observability.md's generated panel reference")
 
 // TestObservabilityDoc keeps docs/observability.md's panel reference equal
-// to the panels the twin's dashboard has (with the GPU panels shown).
+// to the panels of the reference experiment's dashboard, every optional
+// panel shown: a GPU exporter, and prefix caching on.
 func TestObservabilityDoc(t *testing.T) {
-	p, err := loadPlan(Env{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}}, "../../../experiments", "twin", nil)
+	p, err := loadPlan(Env{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}}, "../../../experiments", "llama31_8b_awq_a5000", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.Engine.EnablePrefixCaching = true
 	o := observe.DefaultOptions()
 	o.GPUExporter = "127.0.0.1:9400"
 	want := observe.Markdown(observe.Rows(p, o))

@@ -66,11 +66,6 @@ func runRun(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	*runID = filepath.Base(runDir)
-	if p.Engine.ConfigYAML != "" {
-		if err := os.WriteFile(filepath.Join(runDir, p.Engine.ConfigFile), []byte(p.Engine.ConfigYAML), 0o644); err != nil {
-			return problems("%v", err)
-		}
-	}
 	base := fmt.Sprintf("http://%s:%d", p.Engine.Host, p.Engine.Port)
 	srv, err := startServer(ctx, env, p, runDir, *scale)
 	if err != nil {
@@ -234,6 +229,12 @@ type server struct {
 // use is reported before anything starts: a health check could otherwise be
 // answered by whatever holds it.
 func startServer(ctx context.Context, env Env, p *plan.Plan, runDir string, scale float64) (*server, error) {
+	// vLLM reads its generated config from the run directory.
+	if p.Engine.ConfigYAML != "" {
+		if err := os.WriteFile(filepath.Join(runDir, p.Engine.ConfigFile), []byte(p.Engine.ConfigYAML), 0o644); err != nil {
+			return nil, problems("%v", err)
+		}
+	}
 	addr := net.JoinHostPort(p.Engine.Host, strconv.Itoa(p.Engine.Port))
 	switch p.Engine.Kind {
 	case "twin":

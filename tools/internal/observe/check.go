@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"regexp"
 	"sort"
 	"strings"
@@ -35,6 +36,9 @@ type Query struct {
 	Expr    string
 }
 
+// MaxUID is the longest dashboard uid Grafana accepts.
+const MaxUID = 40
+
 // Decode reads a dashboard JSON file strictly: an unknown key is not an
 // error (Grafana adds many), but malformed JSON is.
 func Decode(b []byte) (Dashboard, error) {
@@ -42,6 +46,9 @@ func Decode(b []byte) (Dashboard, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&d); err != nil {
 		return d, fmt.Errorf("not a dashboard JSON: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return d, fmt.Errorf("not a dashboard JSON: more after the dashboard object")
 	}
 	return d, nil
 }
@@ -57,6 +64,9 @@ func Check(d Dashboard, uid string) []Finding {
 	}
 	if d.UID == "" || d.Title == "" {
 		add("dashboard", "uid and title must be set")
+	}
+	if len(d.UID) > MaxUID {
+		add("dashboard", "uid %q is longer than Grafana's %d characters", d.UID, MaxUID)
 	}
 	defined := map[string]bool{}
 	for _, v := range d.Templating.List {

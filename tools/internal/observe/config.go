@@ -71,7 +71,7 @@ func PrometheusConfig(p *plan.Plan, o Options) ([]byte, error) {
 			ExternalLabels: map[string]string{"experiment": p.Experiment}},
 		ScrapeConfigs: []scrapeConfig{
 			{JobName: JobEngine, MetricsPath: "/metrics", StaticConfigs: []staticConfig{{Targets: []string{engine},
-				Labels: map[string]string{"engine": p.Engine.Kind, "model": p.Model.ServedName, "gpu": p.Hardware.GPU}}}},
+				Labels: map[string]string{"engine_kind": p.Engine.Kind, "model": p.Model.ServedName, "gpu": p.Hardware.GPU}}}},
 			{JobName: JobForge, MetricsPath: "/metrics", StaticConfigs: []staticConfig{{Targets: []string{o.MetricsAddr}}}},
 		},
 	}
@@ -79,7 +79,11 @@ func PrometheusConfig(p *plan.Plan, o Options) ([]byte, error) {
 		c.ScrapeConfigs = append(c.ScrapeConfigs, scrapeConfig{JobName: JobGPU, MetricsPath: "/metrics",
 			StaticConfigs: []staticConfig{{Targets: []string{o.GPUExporter}}}})
 	}
-	return encodeYAML(fmt.Sprintf("forge observe config %s: Prometheus scrapes the engine (%s) and forge bench's exporter (%s)", p.Experiment, engine, o.MetricsAddr), c)
+	what := fmt.Sprintf("forge observe config %s: Prometheus scrapes the engine (%s) and forge bench's exporter (%s)", p.Experiment, engine, o.MetricsAddr)
+	if o.GPUExporter != "" {
+		what += fmt.Sprintf(" and the GPU exporter (%s)", o.GPUExporter)
+	}
+	return encodeYAML(what, c)
 }
 
 // DatasourceConfig provisions Prometheus as Grafana's datasource, with the

@@ -62,7 +62,7 @@ func Rows(p *plan.Plan, o Options) []Row {
 	q := queries{model: `{model_name=~"$model"}`, rate: "[$__rate_interval]"}
 	rows := []Row{
 		{Title: "System", Panels: q.system(o.GPUExporter != "")},
-		{Title: "Business", Panels: q.business()},
+		{Title: "Business", Panels: q.business(p.Engine.EnablePrefixCaching && p.Engine.Kind != "twin")},
 		{Title: "Cost", Panels: q.cost(p)},
 		{Title: "Load (forge bench)", Panels: q.load()},
 	}
@@ -125,8 +125,11 @@ func (q queries) system(gpu bool) []Panel {
 	return ps
 }
 
-func (q queries) business() []Panel {
-	return []Panel{
+// business is the served traffic; the prefix-cache panel only where the
+// engine caches prefixes (Forge turns it off by default, and the twin has
+// none): with it off vLLM counts no queries and the hit rate is 0/0.
+func (q queries) business(prefixCache bool) []Panel {
+	ps := []Panel{
 		{Title: "Token throughput (server)", Kind: "timeseries", Unit: "short",
 			Look: "Prompt (prefill) and generated (decode) tokens per second as the engine counts them. Generated tokens/s is the throughput the cost model prices.",
 			Targets: []Target{
@@ -147,12 +150,16 @@ func (q queries) business() []Panel {
 		{Title: "Success rate (client view)", Kind: "timeseries", Unit: "percentunit",
 			Look:    "Share of forge bench's finished requests that succeeded. Below 100 % see \"Failed requests by reason\" in the load row.",
 			Targets: []Target{{Expr: "sum(rate(forge_bench_requests_completed_total" + q.rate + ")) / (sum(rate(forge_bench_requests_completed_total" + q.rate + ")) + sum(rate(forge_bench_requests_failed_total" + q.rate + ")))", Legend: "succeeded"}}},
-		{Title: "Prefix-cache hit rate", Kind: "timeseries", Unit: "percentunit",
-			Look: "Prompt tokens served from cached KV blocks. Chat traces with a shared system prompt hit often; a random workload, or the twin (which has no prefix cache), shows 0.",
+	}
+	if !prefixCache {
+		return ps
+	}
+	return append(ps,
+		Panel{Title: "Prefix-cache hit rate", Kind: "timeseries", Unit: "percentunit",
+			Look: "Prompt tokens served from cached KV blocks (only with enable_prefix_caching = true). Chat traces with a shared system prompt hit often, a random workload almost never; with no prompt tokens in the window there is no value.",
 			Targets: []Target{{Expr: fmt.Sprintf("%s / %s or %s / %s or max(vllm:gpu_prefix_cache_hit_rate%s)",
 				q.sumRate("vllm:prefix_cache_hits_total"), q.sumRate("vllm:prefix_cache_queries_total"),
-				q.sumRate("vllm:gpu_prefix_cache_hits_total"), q.sumRate("vllm:gpu_prefix_cache_queries_total"), q.model), Legend: "hit rate"}}},
-	}
+				q.sumRate("vllm:gpu_prefix_cache_hits_total"), q.sumRate("vllm:gpu_prefix_cache_queries_total"), q.model), Legend: "hit rate"}}})
 }
 
 // cost prices the live token rate with the experiment's GPU price (the

@@ -68,20 +68,24 @@ func (c *Client) RunQueries(ctx context.Context, d Dashboard, vals map[string]st
 // first finite value among them (NaN when none is finite).
 func count(v model.Value) (int, float64) {
 	first := math.NaN()
+	take := func(f float64) {
+		if math.IsNaN(first) && !math.IsNaN(f) && !math.IsInf(f, 0) {
+			first = f
+		}
+	}
 	switch x := v.(type) {
 	case model.Vector:
 		for _, s := range x {
-			if f := float64(s.Value); math.IsNaN(first) && !math.IsNaN(f) && !math.IsInf(f, 0) {
-				first = f
-			}
+			take(float64(s.Value))
 		}
 		return len(x), first
 	case *model.Scalar:
-		return 1, float64(x.Value)
+		take(float64(x.Value))
+		return 1, first
 	case model.Matrix:
 		for _, s := range x {
-			if len(s.Values) > 0 && math.IsNaN(first) {
-				first = float64(s.Values[len(s.Values)-1].Value)
+			if len(s.Values) > 0 {
+				take(float64(s.Values[len(s.Values)-1].Value))
 			}
 		}
 		return len(x), first
@@ -93,6 +97,7 @@ func count(v model.Value) (int, float64) {
 // whose last scrape succeeded, or ctx ends.
 func (c *Client) WaitTargets(ctx context.Context, jobs ...string) error {
 	var last string
+	notUp := jobs
 	for {
 		ts, err := c.api.Targets(ctx)
 		if err == nil {
@@ -106,15 +111,16 @@ func (c *Client) WaitTargets(ctx context.Context, jobs ...string) error {
 					down = append(down, fmt.Sprintf("%s %s: %s", job, t.ScrapeURL, t.LastError))
 				}
 			}
-			missing := 0
+			var missing []string
 			for _, j := range jobs {
 				if !up[j] {
-					missing++
+					missing = append(missing, j)
 				}
 			}
-			if missing == 0 {
+			if len(missing) == 0 {
 				return nil
 			}
+			notUp = missing
 			last = strings.Join(down, "; ")
 		} else {
 			last = err.Error()
@@ -124,7 +130,7 @@ func (c *Client) WaitTargets(ctx context.Context, jobs ...string) error {
 			if last == "" {
 				last = "no scrape has succeeded yet"
 			}
-			return fmt.Errorf("prometheus: targets %s are not up: %s", strings.Join(jobs, ", "), last)
+			return fmt.Errorf("prometheus: scrape job(s) %s not up: %s", strings.Join(notUp, ", "), last)
 		case <-time.After(500 * time.Millisecond):
 		}
 	}

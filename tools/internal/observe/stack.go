@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -20,21 +21,25 @@ type Process struct {
 	URL  string
 	Log  string // its output goes here
 	cmd  *exec.Cmd
-	done chan error
+	done chan struct{} // closed when the process has exited
+	once sync.Once
 }
 
-// Stop ends the process (SIGTERM, then SIGKILL after 10 s) and waits.
+// Stop ends the process (SIGTERM, then SIGKILL after 10 s) and waits;
+// calling it again does nothing.
 func (p *Process) Stop() {
 	if p == nil || p.cmd.Process == nil {
 		return
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
+	p.once.Do(func() {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(10 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
 }
 
 // start runs bin with args and env, output to logPath, and waits until
@@ -52,17 +57,17 @@ func start(ctx context.Context, name, bin string, args, env []string, dir, logPa
 		logf.Close()
 		return nil, fmt.Errorf("%s: %v", name, err)
 	}
-	p := &Process{Name: name, URL: baseURL, Log: logPath, cmd: cmd, done: make(chan error, 1)}
-	go func() { p.done <- cmd.Wait(); logf.Close() }()
+	p := &Process{Name: name, URL: baseURL, Log: logPath, cmd: cmd, done: make(chan struct{})}
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); logf.Close(); close(p.done) }()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if ok := get(ctx, readyURL); ok {
 			return p, nil
 		}
 		select {
-		case err := <-p.done:
-			p.done <- err
-			return nil, fmt.Errorf("%s exited before it was ready (%v); its log: %s\n%s", name, err, logPath, tail(logPath, 20))
+		case <-p.done:
+			return nil, fmt.Errorf("%s exited before it was ready (%v); its log: %s\n%s", name, waitErr, logPath, tail(logPath, 20))
 		case <-ctx.Done():
 			p.Stop()
 			return nil, ctx.Err()

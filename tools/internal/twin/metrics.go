@@ -45,10 +45,10 @@ func newMetrics(r *Runner, model string) *metrics {
 	counter("vllm:num_preemptions_total", "Cumulative number of preemption from the engine.", func(s Stats) float64 { return float64(s.Preemptions) })
 	counter("vllm:prompt_tokens_total", "Number of prefill tokens processed.", func(s Stats) float64 { return float64(s.PromptTokens) })
 	counter("vllm:generation_tokens_total", "Number of generation tokens processed.", func(s Stats) float64 { return float64(s.GenerationTokens) })
-	// The twin has no prefix cache: every queried prompt token misses, as
-	// on a vLLM server started with --no-enable-prefix-caching. The
-	// families exist so that a dashboard reads the twin like a real server.
-	counter("vllm:prefix_cache_queries_total", "Prefix cache queries, in terms of number of queried tokens.", func(s Stats) float64 { return float64(s.PromptTokens) })
+	// The twin has no prefix cache. vLLM started with
+	// --no-enable-prefix-caching (Forge's default) still exposes both
+	// families and leaves them at 0; so does the twin.
+	counter("vllm:prefix_cache_queries_total", "Prefix cache queries, in terms of number of queried tokens.", func(Stats) float64 { return 0 })
 	counter("vllm:prefix_cache_hits_total", "Prefix cache hits, in terms of number of cached tokens.", func(Stats) float64 { return 0 })
 	m := &metrics{reg: reg}
 	m.success = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vllm:request_success_total", Help: "Count of successfully processed requests.", ConstLabels: labels}, []string{"finished_reason"})
