@@ -286,7 +286,14 @@ func observeUp(ctx context.Context, env Env, args []string) error {
 		return problems("%v", err)
 	}
 	if *runBench {
-		if err := observeBench(ctx, env, p, *dir, sf.opts, client); err != nil {
+		// The exporter stays up while the stack is held, so the load row
+		// keeps the sweep's final counts instead of a target gone down.
+		lm, err := metricsFlags{addr: sf.opts.MetricsAddr}.start(ctx, env, "observe")
+		if err != nil {
+			return err
+		}
+		defer lm.close()
+		if err := observeBench(ctx, env, p, *dir, sf.opts, client, lm.Exporter()); err != nil {
 			return err
 		}
 	}
@@ -299,7 +306,7 @@ func observeUp(ctx context.Context, env Env, args []string) error {
 
 // observeBench runs the sweep with the exporter on, waits for Prometheus
 // to have scraped the end of it, and runs every panel query.
-func observeBench(ctx context.Context, env Env, p *plan.Plan, dir string, o observe.Options, c *observe.Client) error {
+func observeBench(ctx context.Context, env Env, p *plan.Plan, dir string, o observe.Options, c *observe.Client, exp *bench.Exporter) error {
 	planPath := filepath.Join(dir, "plan.json")
 	b, err := plan.Encode(p)
 	if err != nil {
@@ -308,16 +315,11 @@ func observeBench(ctx context.Context, env Env, p *plan.Plan, dir string, o obse
 	if err := os.WriteFile(planPath, b, 0o644); err != nil {
 		return problems("%v", err)
 	}
-	lm, err := metricsFlags{addr: o.MetricsAddr}.start(ctx, env, "observe")
-	if err != nil {
-		return err
-	}
-	defer lm.close()
 	cfg, err := benchConfig(ctx, benchFlags{planPath: planPath, out: filepath.Join(dir, "bench")}, map[string]bool{})
 	if err != nil {
 		return err
 	}
-	cfg.Exporter, cfg.Progress = lm.Exporter(), env.Stderr
+	cfg.Exporter, cfg.Progress = exp, env.Stderr
 	scrape, _ := time.ParseDuration(o.ScrapeInterval)
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second+3*scrape)
 	err = c.WaitTargets(wctx, observe.JobEngine, observe.JobForge)
