@@ -359,7 +359,48 @@ func observeBench(ctx context.Context, env Env, p *plan.Plan, dir string, o obse
 	rw := promDuration(window)
 	vals := observe.Values(d, map[string]string{"__rate_interval": rw, "__interval": rw, "__range": rw})
 	fmt.Fprintf(env.Stdout, "%d request(s) in %d level(s); panel queries at the end of the sweep, $__rate_interval = %s:\n", finished, len(sums), rw)
-	return reportQueries(env, c.RunQueries(ctx, d, vals, time.Now()))
+	if err := reportQueries(env, c.RunQueries(ctx, d, vals, time.Now())); err != nil {
+		return err
+	}
+	// Data at the end is not yet proof that the scrapes saw the load:
+	// the queries that must move under load are run over the sweep, with
+	// the window Grafana would use live (4 scrape intervals).
+	live := promDuration(4 * scrape)
+	lvals := observe.Values(d, map[string]string{"__rate_interval": live, "__interval": live, "__range": live})
+	return reportMoving(env, c.CheckMoving(ctx, observe.Rows(p, o), lvals, start, time.Now(), scrape), live)
+}
+
+// reportMoving prints each must-move query's maximum over the sweep and
+// fails when one never rose above 0.
+func reportMoving(env Env, ms []observe.Moving, window string) error {
+	fmt.Fprintf(env.Stdout, "the same queries over the sweep ($__rate_interval = %s), each must rise above 0:\n", window)
+	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PANEL\tSERIES\tMAX\tRESULT")
+	bad := 0
+	for _, m := range ms {
+		verdict := "ok"
+		if !m.OK() {
+			bad++
+			verdict = "FLAT"
+			if m.Err != "" {
+				verdict = "ERROR " + m.Err
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.4g\t%s\n", m.Panel, m.Legend, m.Max, verdict)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if bad > 0 {
+		for _, m := range ms {
+			if !m.OK() {
+				fmt.Fprintf(env.Stderr, "panel %q %q never rose above 0 during the sweep: %s\n", m.Panel, m.Legend, m.Expanded)
+			}
+		}
+		return problems("%d of %d queries that move under load stayed at 0 (or empty) during the sweep", bad, len(ms))
+	}
+	fmt.Fprintf(env.Stdout, "every load-bearing query moved during the sweep (%d queries)\n", len(ms))
+	return nil
 }
 
 func joinFindings(fs []observe.Finding) string {

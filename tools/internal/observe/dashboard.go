@@ -39,6 +39,10 @@ type Target struct {
 	Expr   string
 	Legend string
 	Unit   string // overrides the panel's unit for this query; "" = the panel's
+	// Moves says the query is above 0 at some point while requests are
+	// served; the live check (forge observe up --bench) requires it of the
+	// sweep, so a scrape that missed the load cannot pass for data.
+	Moves bool
 }
 
 // Panel is one dashboard panel: what it shows, how, and what to look for.
@@ -93,7 +97,7 @@ func (q queries) quantiles(metrics string) []Target {
 		if len(pct) == 1 {
 			pct += "0"
 		}
-		out = append(out, Target{Expr: q.quantile(p, metrics), Legend: "p" + pct})
+		out = append(out, Target{Expr: q.quantile(p, metrics), Legend: "p" + pct, Moves: true})
 	}
 	return out
 }
@@ -102,11 +106,11 @@ func (q queries) system(gpu bool) []Panel {
 	ps := []Panel{
 		{Title: "KV-cache usage", Kind: "timeseries", Unit: "percentunit",
 			Look:    "Share of the KV-cache blocks in use. Near 100 % the scheduler stops admitting requests and starts preempting; a sweep level that lives there is past the engine's capacity.",
-			Targets: []Target{{Expr: fmt.Sprintf("max(vllm:kv_cache_usage_perc%s) or max(vllm:gpu_cache_usage_perc%s)", q.model, q.model), Legend: "KV cache used"}}},
+			Targets: []Target{{Expr: fmt.Sprintf("max(vllm:kv_cache_usage_perc%s) or max(vllm:gpu_cache_usage_perc%s)", q.model, q.model), Legend: "KV cache used", Moves: true}}},
 		{Title: "Requests running and waiting", Kind: "timeseries", Unit: "short",
 			Look: "Running is bounded by max_num_seqs; a waiting queue that grows and does not drain means the offered load exceeds what the engine serves, and TTFT will grow with it.",
 			Targets: []Target{
-				{Expr: fmt.Sprintf("sum(vllm:num_requests_running%s)", q.model), Legend: "running"},
+				{Expr: fmt.Sprintf("sum(vllm:num_requests_running%s)", q.model), Legend: "running", Moves: true},
 				{Expr: fmt.Sprintf("sum(vllm:num_requests_waiting%s)", q.model), Legend: "waiting"}}},
 		{Title: "Preemptions", Kind: "timeseries", Unit: "short",
 			Look:    "Requests evicted per second to free KV blocks (recomputed later). Any sustained rate wastes GPU time: lower max_num_seqs or raise gpu_memory_utilization.",
@@ -116,10 +120,10 @@ func (q queries) system(gpu bool) []Panel {
 		ps = append(ps,
 			Panel{Title: "GPU utilization", Kind: "timeseries", Unit: "percentunit",
 				Look:    "From the DCGM exporter (DCGM_FI_DEV_GPU_UTIL) or nvidia_gpu_exporter. High utilization with low token rates points at a slow kernel (e.g. AWQ without Marlin).",
-				Targets: []Target{{Expr: "avg(DCGM_FI_DEV_GPU_UTIL) / 100 or avg(nvidia_smi_utilization_gpu_ratio)", Legend: "GPU busy"}}},
+				Targets: []Target{{Expr: "avg(DCGM_FI_DEV_GPU_UTIL) / 100 or avg(nvidia_smi_utilization_gpu_ratio)", Legend: "GPU busy", Moves: true}}},
 			Panel{Title: "GPU memory used", Kind: "timeseries", Unit: "bytes",
 				Look:    "Framebuffer in use. vLLM reserves gpu_memory_utilization of the card at start, so this is flat; a change means another process shares the GPU.",
-				Targets: []Target{{Expr: "sum(DCGM_FI_DEV_FB_USED) * 1048576 or sum(nvidia_smi_memory_used_bytes)", Legend: "used"}}},
+				Targets: []Target{{Expr: "sum(DCGM_FI_DEV_FB_USED) * 1048576 or sum(nvidia_smi_memory_used_bytes)", Legend: "used", Moves: true}}},
 		)
 	}
 	return ps
@@ -133,8 +137,8 @@ func (q queries) business(prefixCache bool) []Panel {
 		{Title: "Token throughput (server)", Kind: "timeseries", Unit: "short",
 			Look: "Prompt (prefill) and generated (decode) tokens per second as the engine counts them. Generated tokens/s is the throughput the cost model prices.",
 			Targets: []Target{
-				{Expr: q.sumRate("vllm:prompt_tokens_total"), Legend: "prompt tokens/s"},
-				{Expr: q.sumRate("vllm:generation_tokens_total"), Legend: "generated tokens/s"}}},
+				{Expr: q.sumRate("vllm:prompt_tokens_total"), Legend: "prompt tokens/s", Moves: true},
+				{Expr: q.sumRate("vllm:generation_tokens_total"), Legend: "generated tokens/s", Moves: true}}},
 		{Title: "Time to first token", Kind: "timeseries", Unit: "s",
 			Look:    "Quantiles from vLLM's histogram (bucket resolution, server side, without the client's network). Compare p99 with the experiment's TTFT SLO; growth with load is queueing.",
 			Targets: q.quantiles("vllm:time_to_first_token_seconds")},
@@ -149,7 +153,7 @@ func (q queries) business(prefixCache bool) []Panel {
 			Targets: []Target{{Expr: fmt.Sprintf("sum by (finished_reason) (rate(vllm:request_success_total%s%s))", q.model, q.rate), Legend: "{{finished_reason}}"}}},
 		{Title: "Success rate (client view)", Kind: "timeseries", Unit: "percentunit",
 			Look:    "Share of forge bench's finished requests that succeeded. Below 100 % see \"Failed requests by reason\" in the load row.",
-			Targets: []Target{{Expr: "sum(rate(forge_bench_requests_completed_total" + q.rate + ")) / (sum(rate(forge_bench_requests_completed_total" + q.rate + ")) + sum(rate(forge_bench_requests_failed_total" + q.rate + ")))", Legend: "succeeded"}}},
+			Targets: []Target{{Expr: "sum(rate(forge_bench_requests_completed_total" + q.rate + ")) / (sum(rate(forge_bench_requests_completed_total" + q.rate + ")) + sum(rate(forge_bench_requests_failed_total" + q.rate + ")))", Legend: "succeeded", Moves: true}}},
 	}
 	if !prefixCache {
 		return ps
@@ -179,19 +183,19 @@ func (q queries) cost(p *plan.Plan) []Panel {
 	var perOut, perAll, monthly []Target
 	for _, u := range utils {
 		us := num(u)
-		perOut = append(perOut, Target{Expr: fmt.Sprintf("$gpu_usd_per_hour * 1e6 / (3600 * %s * %s)", us, gen), Legend: "self-hosted, utilization " + us})
-		perAll = append(perAll, Target{Expr: fmt.Sprintf("$gpu_usd_per_hour * 1e6 / (3600 * %s * (%s + %s))", us, prompt, gen), Legend: "self-hosted, utilization " + us})
+		perOut = append(perOut, Target{Expr: fmt.Sprintf("$gpu_usd_per_hour * 1e6 / (3600 * %s * %s)", us, gen), Legend: "self-hosted, utilization " + us, Moves: true})
+		perAll = append(perAll, Target{Expr: fmt.Sprintf("$gpu_usd_per_hour * 1e6 / (3600 * %s * (%s + %s))", us, prompt, gen), Legend: "self-hosted, utilization " + us, Moves: true})
 	}
-	monthly = append(monthly, Target{Expr: fmt.Sprintf("vector($gpu_usd_per_hour * %s)", num(HoursPerMonth)), Legend: "GPU rent, around the clock"})
+	monthly = append(monthly, Target{Expr: fmt.Sprintf("vector($gpu_usd_per_hour * %s)", num(HoursPerMonth)), Legend: "GPU rent, around the clock", Moves: true})
 	for _, a := range apis {
 		in, out := num(a.USDPer1MInput), num(a.USDPer1MOutput)
-		perAll = append(perAll, Target{Expr: fmt.Sprintf("(%s * %s + %s * %s) / (%s + %s)", prompt, in, gen, out, prompt, gen), Legend: a.Name + " at the same token mix"})
-		monthly = append(monthly, Target{Expr: fmt.Sprintf("(%s * %s + %s * %s) * %s / 1e6", prompt, in, gen, out, num(HoursPerMonth*3600)), Legend: a.Name + " for the same tokens"})
+		perAll = append(perAll, Target{Expr: fmt.Sprintf("(%s * %s + %s * %s) / (%s + %s)", prompt, in, gen, out, prompt, gen), Legend: a.Name + " at the same token mix", Moves: true})
+		monthly = append(monthly, Target{Expr: fmt.Sprintf("(%s * %s + %s * %s) * %s / 1e6", prompt, in, gen, out, num(HoursPerMonth*3600)), Legend: a.Name + " for the same tokens", Moves: true})
 	}
 	uptimeH := `(time() - max(process_start_time_seconds{job="engine"})) / 3600`
-	spend := []Target{{Expr: "$gpu_usd_per_hour * " + uptimeH, Legend: "spent"}}
+	spend := []Target{{Expr: "$gpu_usd_per_hour * " + uptimeH, Legend: "spent", Moves: true}}
 	if budget != nil {
-		monthly = append(monthly, Target{Expr: "vector($budget_usd_per_month)", Legend: "budget"})
+		monthly = append(monthly, Target{Expr: "vector($budget_usd_per_month)", Legend: "budget", Moves: true})
 	}
 	ps := []Panel{
 		{Title: "$/1M generated tokens, live", Kind: "timeseries", Unit: "currencyUSD",
@@ -205,7 +209,7 @@ func (q queries) cost(p *plan.Plan) []Panel {
 			Targets: monthly},
 	}
 	if budget != nil {
-		spend = append(spend, Target{Expr: "$gpu_usd_per_hour * " + uptimeH + " / $budget_usd_per_month", Legend: "share of the monthly budget", Unit: "percentunit"})
+		spend = append(spend, Target{Expr: "$gpu_usd_per_hour * " + uptimeH + " / $budget_usd_per_month", Legend: "share of the monthly budget", Unit: "percentunit", Moves: true})
 		ps = append(ps, Panel{Title: "GPU spend since the engine started, against the budget", Kind: "stat", Unit: "currencyUSD",
 			Look:    "GPU price × the engine's uptime (process_start_time_seconds), and that spend as a share of budget_usd_per_month. A rented GPU costs the same idle or busy.",
 			Targets: spend})
@@ -222,18 +226,18 @@ func (q queries) load() []Panel {
 	return []Panel{
 		{Title: "Load level", Kind: "stat", Unit: "short",
 			Look:    "The sweep level forge bench is running: concurrency (requests kept in flight) or rate (requests/s).",
-			Targets: []Target{{Expr: "max by (kind) (forge_bench_level)", Legend: "{{kind}}"}}},
+			Targets: []Target{{Expr: "max by (kind) (forge_bench_level)", Legend: "{{kind}}", Moves: true}}},
 		{Title: "Requests in flight: client vs server", Kind: "timeseries", Unit: "short",
 			Look: "forge bench's in-flight requests against the engine's running + waiting. They agree when the client is not the bottleneck; a gap is requests in the network or the HTTP stack.",
 			Targets: []Target{
-				{Expr: "sum(forge_bench_requests_in_flight)", Legend: "client in flight"},
-				{Expr: fmt.Sprintf("sum(vllm:num_requests_running%s) + sum(vllm:num_requests_waiting%s)", q.model, q.model), Legend: "server running + waiting"}}},
+				{Expr: "sum(forge_bench_requests_in_flight)", Legend: "client in flight", Moves: true},
+				{Expr: fmt.Sprintf("sum(vllm:num_requests_running%s) + sum(vllm:num_requests_waiting%s)", q.model, q.model), Legend: "server running + waiting", Moves: true}}},
 		{Title: "Generated tokens/s: client vs server", Kind: "timeseries", Unit: "short",
 			Look: "The level's average as forge bench measures it, the client's rate, and the engine's own count. They should agree within a scrape interval; the summary files hold the exact figures.",
 			Targets: []Target{
-				{Expr: "sum(forge_bench_output_tokens_per_second)", Legend: "client, level average"},
-				{Expr: "sum(rate(forge_bench_output_tokens_total" + rate + "))", Legend: "client"},
-				{Expr: q.sumRate("vllm:generation_tokens_total"), Legend: "server"}}},
+				{Expr: "sum(forge_bench_output_tokens_per_second)", Legend: "client, level average", Moves: true},
+				{Expr: "sum(rate(forge_bench_output_tokens_total" + rate + "))", Legend: "client", Moves: true},
+				{Expr: q.sumRate("vllm:generation_tokens_total"), Legend: "server", Moves: true}}},
 		{Title: "Failed requests by reason", Kind: "timeseries", Unit: "reqps",
 			Look:    "Client-side failures per second by reason: http_<status>, timeout, error (connection or stream), cancelled. Failed requests are kept in the records and left out of latency statistics.",
 			Targets: []Target{{Expr: "sum by (reason) (rate(forge_bench_requests_failed_total" + rate + "))", Legend: "{{reason}}"}}},

@@ -146,3 +146,53 @@ func (c *Client) Scalar(ctx context.Context, expr string) (float64, bool) {
 	n, f := count(v)
 	return f, n > 0 && !math.IsNaN(f)
 }
+
+// Moving is a Moves query's largest value over the sweep.
+type Moving struct {
+	Panel, Legend, Expanded string
+	Max                     float64 // NaN: no finite value in the range
+	Err                     string
+}
+
+// OK says the query rose above 0 during the range.
+func (m Moving) OK() bool { return m.Err == "" && m.Max > 0 }
+
+// CheckMoving runs every Moves query of the rows over [start, end] at step
+// (query_range) with the variables of vals, and returns each one's largest
+// finite value. A query whose maximum is not above 0 did not see the load.
+func (c *Client) CheckMoving(ctx context.Context, rows []Row, vals map[string]string, start, end time.Time, step time.Duration) []Moving {
+	var out []Moving
+	for _, r := range rows {
+		for _, p := range r.Panels {
+			for _, t := range p.Targets {
+				if !t.Moves {
+					continue
+				}
+				m := Moving{Panel: p.Title, Legend: t.Legend, Max: math.NaN()}
+				expr, err := Expand(t.Expr, vals)
+				m.Expanded = expr
+				if err != nil {
+					m.Err = err.Error()
+					out = append(out, m)
+					continue
+				}
+				qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				v, _, _, err := c.api.QueryRange(qctx, expr, promv1.Range{Start: start, End: end, Step: step})
+				cancel()
+				if err != nil {
+					m.Err = err.Error()
+				} else if mx, ok := v.(model.Matrix); ok {
+					for _, s := range mx {
+						for _, sp := range s.Values {
+							if f := float64(sp.Value); !math.IsNaN(f) && !math.IsInf(f, 0) && (math.IsNaN(m.Max) || f > m.Max) {
+								m.Max = f
+							}
+						}
+					}
+				}
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}

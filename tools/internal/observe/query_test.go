@@ -32,6 +32,7 @@ type fakeProm struct {
 	mu      sync.Mutex
 	queries []string // the query field of each /api/v1/query request, in order
 	times   []string // its time field
+	ranges  []string // "start end step" of each /api/v1/query_range request
 	methods []string
 	polls   int
 }
@@ -58,7 +59,7 @@ func vector(samples ...string) string {
 func (f *fakeProm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	switch r.URL.Path {
-	case "/api/v1/query":
+	case "/api/v1/query", "/api/v1/query_range":
 		if f.rejectPost && r.Method == http.MethodPost {
 			w.WriteHeader(http.StatusMethodNotAllowed)
 			return
@@ -72,6 +73,9 @@ func (f *fakeProm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.queries = append(f.queries, q)
 		f.times = append(f.times, r.Form.Get("time"))
+		if r.URL.Path == "/api/v1/query_range" {
+			f.ranges = append(f.ranges, r.Form.Get("start")+" "+r.Form.Get("end")+" "+r.Form.Get("step"))
+		}
 		f.methods = append(f.methods, r.Method)
 		f.mu.Unlock()
 		rep, ok := f.replies[q]
@@ -395,5 +399,73 @@ func TestWaitTargetsAPIError(t *testing.T) {
 	err = client.WaitTargets(ctx, "engine")
 	if err == nil || !strings.Contains(err.Error(), "engine") || !strings.Contains(err.Error(), "503") {
 		t.Errorf("WaitTargets = %v, want an error naming engine and the HTTP status", err)
+	}
+}
+
+func matrix(values ...string) string {
+	var pts []string
+	for i, v := range values {
+		pts = append(pts, fmt.Sprintf(`[%d,%q]`, 1700000000+2*i, v))
+	}
+	return `{"resultType":"matrix","result":[{"metric":{"__name__":"m"},"values":[` + strings.Join(pts, ",") + `]}]}`
+}
+
+// TestCheckMoving: only the Moves targets are run, over the range asked
+// for, and each passes when its largest finite value is above 0.
+func TestCheckMoving(t *testing.T) {
+	f := &fakeProm{replies: map[string]reply{
+		"rises":       success(matrix("0", "3", "NaN")),
+		"flat":        success(matrix("0", "0")),
+		"inf":         success(matrix("+Inf", "2")),
+		"only nan":    success(matrix("NaN")),
+		"not a range": success(vector("5")),
+		"bad":         {http.StatusBadRequest, `{"status":"error","errorType":"bad_data","error":"parse error"}`},
+	}}
+	c := f.start(t)
+	rows := []Row{{Title: "R", Panels: []Panel{{Title: "P", Targets: []Target{
+		{Expr: "rises", Legend: "a", Moves: true},
+		{Expr: "flat", Legend: "b", Moves: true},
+		{Expr: "never asked", Legend: "c"},
+		{Expr: "inf", Legend: "d", Moves: true},
+		{Expr: "only nan", Legend: "e", Moves: true},
+		{Expr: "not a range", Legend: "f", Moves: true},
+		{Expr: "bad", Legend: "g", Moves: true},
+		{Expr: "$undefined", Legend: "h", Moves: true},
+	}}}}}
+	start, end := time.Unix(1700000000, 0), time.Unix(1700000060, 0)
+	ms := c.CheckMoving(context.Background(), rows, map[string]string{}, start, end, 2*time.Second)
+	want := []struct {
+		legend string
+		ok     bool
+		max    float64 // NaN: none
+		err    string
+	}{
+		{"a", true, 3, ""}, {"b", false, 0, ""}, {"d", true, 2, ""}, {"e", false, math.NaN(), ""},
+		{"f", false, math.NaN(), ""}, {"g", false, math.NaN(), "parse error"}, {"h", false, math.NaN(), "$undefined"},
+	}
+	if len(ms) != len(want) {
+		t.Fatalf("%d results, want %d (only Moves targets): %+v", len(ms), len(want), ms)
+	}
+	for i, w := range want {
+		m := ms[i]
+		if m.Legend != w.legend || m.Panel != "P" || m.OK() != w.ok {
+			t.Errorf("result %d = %+v, want legend %s ok %v", i, m, w.legend, w.ok)
+		}
+		if (w.err == "" && m.Err != "") || !strings.Contains(m.Err, w.err) {
+			t.Errorf("%s: Err %q, want one containing %q (none when empty)", w.legend, m.Err, w.err)
+		}
+		if math.IsNaN(w.max) != math.IsNaN(m.Max) || (!math.IsNaN(w.max) && m.Max != w.max) {
+			t.Errorf("%s: Max %v, want %v", w.legend, m.Max, w.max)
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.ranges) != 6 { // h is never sent: its variable has no value
+		t.Fatalf("%d range queries, want 6: %v", len(f.ranges), f.ranges)
+	}
+	for _, r := range f.ranges {
+		if r != "1700000000 1700000060 2" {
+			t.Errorf("range %q, want start 1700000000, end 1700000060, step 2", r)
+		}
 	}
 }
