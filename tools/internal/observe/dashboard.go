@@ -92,12 +92,8 @@ func (q queries) quantile(phi, metrics string) string {
 
 func (q queries) quantiles(metrics string) []Target {
 	var out []Target
-	for _, p := range []string{"0.5", "0.9", "0.99"} {
-		pct := strings.TrimPrefix(p, "0.")
-		if len(pct) == 1 {
-			pct += "0"
-		}
-		out = append(out, Target{Expr: q.quantile(p, metrics), Legend: "p" + pct, Moves: true})
+	for _, p := range []struct{ phi, legend string }{{"0.5", "p50"}, {"0.9", "p90"}, {"0.99", "p99"}} {
+		out = append(out, Target{Expr: q.quantile(p.phi, metrics), Legend: p.legend, Moves: true})
 	}
 	return out
 }
