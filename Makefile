@@ -20,7 +20,7 @@ TOOLS_DIR   := $(CURDIR)/.tools
 STATICCHECK := $(TOOLS_DIR)/staticcheck-$(STATICCHECK_VERSION)
 COMMIT      := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 DIRTY       := $(shell git status --porcelain 2>/dev/null | grep -q . && echo -dirty)
-LDFLAGS     := -X $(PKG)/tools/internal/provenance.Commit=$(COMMIT)$(DIRTY)
+LDFLAGS     := -X $(PKG)/tools/internal/buildinfo.Commit=$(COMMIT)$(DIRTY)
 
 PYTHON      ?= python3
 

@@ -36,6 +36,7 @@ const (
 	QuantizeRecord = "forge.quantize.record/v1"
 	CostReport     = "forge.cost.report/v1"
 	Study          = "forge.study/v1"
+	RunState       = "forge.run.state/v1"
 )
 
 // fileOf maps each schema name to the embedded file defining it. Files not
@@ -49,6 +50,7 @@ var fileOf = map[string]string{
 	QuantizeRecord: "quantize-record.schema.json",
 	CostReport:     "cost-report.schema.json",
 	Study:          "study.schema.json",
+	RunState:       "run-state.schema.json",
 }
 
 // Names returns every schema name a document may declare, sorted.

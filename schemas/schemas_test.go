@@ -22,6 +22,7 @@ var dirs = map[string]string{
 	"eval-run":      EvalRun,
 	"cost-report":   CostReport,
 	"study":         Study,
+	"run-state":     RunState,
 }
 
 // want is what an invalid document must produce: some finding at exactly
@@ -68,6 +69,10 @@ var invalid = map[string]want{
 	"study/no_runs.json":     {"/runs", "minItems"},
 	"study/empty_path.json":  {"/runs/0", "minLength"},
 	"study/extra_field.json": {"", "'title' not allowed"},
+
+	"run-state/unknown_state.json":        {"/state", "one of"},
+	"run-state/zero_time_scale.json":      {"/time_scale", "exclusiveMinimum"},
+	"run-state/level_without_counts.json": {"/levels/0", "missing properties"},
 
 	"eval-run/bad_month.json":       {"/started_at", "month out of range"},
 	"eval-run/branch_revision.json": {"/model/revision", "pattern"},
@@ -138,7 +143,7 @@ func render(fs []Finding) string {
 
 func TestNames(t *testing.T) {
 	got := Names()
-	want := []string{BenchRecord, BenchSummary, CostReport, EvalRetention, EvalRun, Plan, QuantizeRecord, Study}
+	want := []string{BenchRecord, BenchSummary, CostReport, EvalRetention, EvalRun, Plan, QuantizeRecord, RunState, Study}
 	if !slices.Equal(got, want) {
 		t.Errorf("Names() = %v, want %v", got, want)
 	}

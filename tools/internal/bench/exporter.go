@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/forge-bench/forge/tools/internal/provenance"
+	"github.com/forge-bench/forge/tools/internal/buildinfo"
 )
 
 // Exporter holds forge bench's live metrics on its own registry, so that a
@@ -121,7 +121,7 @@ func ServeMetrics(ctx context.Context, addr string, e *Exporter) (bound string, 
 	mux.Handle("GET /metrics", e.Handler())
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintf(w, "forge %s: load-generator metrics at /metrics (Prometheus text)\n", provenance.Version)
+		fmt.Fprintf(w, "forge %s: load-generator metrics at /metrics (Prometheus text)\n", buildinfo.Version)
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan struct{})
@@ -157,7 +157,7 @@ func (e *Exporter) start(cfg Config) {
 		return
 	}
 	e.info.Reset()
-	e.info.WithLabelValues(cfg.Experiment, cfg.RunID, cfg.Client.Model, cfg.Client.API, provenance.Version).Set(1)
+	e.info.WithLabelValues(cfg.Experiment, cfg.RunID, cfg.Client.Model, cfg.Client.API, buildinfo.Version).Set(1)
 	e.mu.Lock()
 	e.slo = cfg.SLO
 	e.mu.Unlock()

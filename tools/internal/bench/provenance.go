@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/forge-bench/forge/tools/internal/provenance"
+	"github.com/forge-bench/forge/tools/internal/buildinfo"
 )
 
 // Provenance says where a summary's numbers came from (common.schema.json).
@@ -73,7 +73,7 @@ type Declared struct {
 // (/v1/models), and this host for its GPU (nvidia-smi), falling back to the
 // plan's declarations, marked as such. Failures leave "unknown", never abort.
 func DiscoverProvenance(ctx context.Context, hc *http.Client, baseURL, model string, d Declared) Provenance {
-	p := Provenance{ForgeVersion: provenance.Version, ForgeCommit: provenance.Commit, BaseURL: baseURL, ServedModel: model,
+	p := Provenance{ForgeVersion: buildinfo.Version, ForgeCommit: buildinfo.Commit, BaseURL: baseURL, ServedModel: model,
 		Engine: Engine{Name: or(d.EngineName, "unknown"), Version: or(d.EngineVersion, "unknown"), Startup: d.Startup}}
 	p.Host, _ = os.Hostname()
 	var ver map[string]any

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -28,6 +29,10 @@ type LevelSpec struct {
 }
 
 // Sink receives each record as its request finishes, in completion order.
+// An error from it stops the level as a cancelled context would (no new
+// request is sent, those in flight finish): records that cannot be kept
+// make further load pointless. After its first error a sink is not called
+// again; the records still reach LevelRun.Records.
 type Sink func(Record) error
 
 // RunLevel runs one level's measured requests (the caller runs Warmup
@@ -35,7 +40,8 @@ type Sink func(Record) error
 // gamma arrival process for a rate level. When ctx is cancelled (first
 // Ctrl-C) or MaxDuration passes, no new request is sent, those in flight
 // finish, and the run is marked incomplete. Requests are not cancelled by
-// ctx: a second Ctrl-C ends the process instead.
+// ctx: a second Ctrl-C ends the process instead. The first error of sink
+// stops dispatching the same way and is returned.
 func RunLevel(ctx context.Context, c *Client, spec LevelSpec, sink Sink) (LevelRun, error) {
 	lr := LevelRun{Level: spec.Level, NumPrompts: len(spec.Prompts), Warmup: len(spec.Warmup)}
 	stop := ctx
@@ -44,6 +50,11 @@ func RunLevel(ctx context.Context, c *Client, spec LevelSpec, sink Sink) (LevelR
 		stop, cancel = context.WithTimeout(ctx, spec.MaxDuration)
 		defer cancel()
 	}
+	// A failing sink cancels stop from inside finish, before the worker or
+	// slot that ran the request is free again, so the dispatcher sees it
+	// before it can hand that worker another prompt.
+	stop, sinkFailed := context.WithCancel(stop)
+	defer sinkFailed()
 	reqCtx := context.WithoutCancel(ctx)
 	var (
 		mu       sync.Mutex
@@ -72,8 +83,12 @@ func RunLevel(ctx context.Context, c *Client, spec LevelSpec, sink Sink) (LevelR
 			lastDone = done
 		}
 		lr.Records = append(lr.Records, r)
-		if err := sink(r); err != nil && sinkErr == nil {
+		if sinkErr != nil {
+			return
+		}
+		if err := sink(r); err != nil {
 			sinkErr = err
+			sinkFailed()
 		}
 	}
 	if spec.Level.Kind == "rate" {
@@ -106,28 +121,39 @@ func closedLoop(stop, reqCtx context.Context, c *Client, spec LevelSpec, finish 
 	}
 	jobs := make(chan job)
 	var wg sync.WaitGroup
+	// A select with both a free worker and stop ready picks either, so a
+	// worker also checks stop before sending what it was handed: once stop
+	// is done, nothing more goes out.
+	var dropped atomic.Int64
 	for w := 0; w < int(spec.Level.Value); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
+				if stop.Err() != nil {
+					dropped.Add(1)
+					continue
+				}
 				finish(j.p, do(reqCtx, c, spec.Exporter, j.p), nil, j.offered)
 			}
 		}()
 	}
-	sent := 0
+	handed := 0
 dispatch:
 	for _, p := range spec.Prompts {
+		if stop.Err() != nil {
+			break
+		}
 		select {
 		case jobs <- job{p, time.Now()}:
-			sent++
+			handed++
 		case <-stop.Done():
 			break dispatch
 		}
 	}
 	close(jobs)
 	wg.Wait()
-	return sent
+	return handed - int(dropped.Load())
 }
 
 // openLoop sends on the pacer's schedule; with a concurrency cap a due
@@ -142,6 +168,9 @@ func openLoop(stop, reqCtx context.Context, c *Client, spec LevelSpec, start tim
 	defer timer.Stop()
 	sent := 0
 	for sent < len(spec.Prompts) {
+		if stop.Err() != nil {
+			return sent
+		}
 		wait, done := pacer.Pace(time.Since(start), sent)
 		if done {
 			break
@@ -160,6 +189,14 @@ func openLoop(stop, reqCtx context.Context, c *Client, spec LevelSpec, start tim
 			case <-stop.Done():
 				return sent
 			}
+		}
+		// Either wait may have ended together with stop (the slot freed
+		// by the very request whose record could not be written).
+		if stop.Err() != nil {
+			if slots != nil {
+				<-slots
+			}
+			return sent
 		}
 		due := start.Add(pacer.Due(sent))
 		p := spec.Prompts[sent]
@@ -181,6 +218,8 @@ func openLoop(stop, reqCtx context.Context, c *Client, spec LevelSpec, start tim
 func do(ctx context.Context, c *Client, e *Exporter, p Prompt) Timeline {
 	e.sending()
 	defer e.sent()
+	inFlight.Add(1)
+	defer inFlight.Add(-1)
 	return c.Do(ctx, p)
 }
 

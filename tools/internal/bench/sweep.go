@@ -1,9 +1,7 @@
 package bench
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -40,6 +38,10 @@ type Config struct {
 	Out            string
 	Progress       io.Writer // nil: silent
 	Exporter       *Exporter // nil: no live metrics
+
+	// wrapRecords, set only by tests, wraps each level's JSONL file to
+	// inject write failures (a full disk) without filling one.
+	wrapRecords func(io.Writer) io.Writer
 }
 
 // GCPercent is the garbage collector's target during a run. Streams
@@ -56,7 +58,10 @@ func LevelName(l Level) string {
 // and <level>.summary.json under Out. A cancelled context ends the current
 // level gracefully (its summary is written, marked incomplete) and skips
 // the rest. Summaries that fail their schema are still written, and the
-// failure returned, so nothing measured is lost.
+// failure returned, so nothing measured is lost. A record that cannot be
+// written (a full disk) stops the level at once and the sweep with it:
+// the error says how many completed records were not written, and the
+// level gets no summary, since one would claim records its JSONL lacks.
 func Run(ctx context.Context, cfg Config) ([]Summary, error) {
 	defer debug.SetGCPercent(debug.SetGCPercent(GCPercent))
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
@@ -90,17 +95,16 @@ func Run(ctx context.Context, cfg Config) ([]Summary, error) {
 
 func runOne(ctx context.Context, c *Client, cfg Config, lvl Level, prov Provenance, metricsURL string) (*Summary, error) {
 	stem := filepath.Join(cfg.Out, LevelName(lvl))
-	f, err := os.Create(stem + ".jsonl")
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	w := bufio.NewWriter(f)
 	spec := LevelSpec{Level: lvl, RunID: cfg.RunID, Prompts: cfg.Prompts, Warmup: cfg.Warmup, Burstiness: cfg.Burstiness,
 		MaxConcurrency: cfg.MaxConcurrency, MaxDuration: cfg.MaxDuration, Seed: cfg.Seed + uint64(lvl.Index), Counter: cfg.Counter, Exporter: cfg.Exporter}
 	// Warm up before the first scrape, so the server's counters cover
 	// exactly the measured requests.
 	if err := Warmup(ctx, c, spec); err != nil {
+		return nil, fmt.Errorf("level %s: %w", LevelName(lvl), err)
+	}
+	// Created after warmup, so a level that never starts leaves no file.
+	rf, err := createRecords(stem+".jsonl", cfg.wrapRecords)
+	if err != nil {
 		return nil, fmt.Errorf("level %s: %w", LevelName(lvl), err)
 	}
 	var before scrape.Snapshot
@@ -120,22 +124,20 @@ func runOne(ctx context.Context, c *Client, cfg Config, lvl Level, prov Provenan
 	prog := startProgress(cfg.Progress, LevelName(lvl), len(cfg.Prompts))
 	lr, runErr := RunLevel(ctx, c, spec, func(r Record) error {
 		prog.add(r)
-		b, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
-		if _, err := w.Write(append(b, '\n')); err != nil {
-			return err
-		}
-		return w.Flush()
+		return rf.write(r)
 	})
 	prog.stop()
 	cfg.Exporter.endLevel(lr.End)
-	if runErr != nil && len(lr.Records) == 0 {
+	// The only error RunLevel returns is the sink's, and close reports it
+	// again with what survived it, or a failure of the final fsync.
+	if kept, err := rf.close(); err != nil {
+		if sampler != nil {
+			sampler.Stop()
+		}
+		return nil, fmt.Errorf("level %s: writing records failed after %d of %d: %w; %d record(s) not written",
+			LevelName(lvl), kept, len(lr.Records), err, len(lr.Records)-kept)
+	} else if runErr != nil {
 		return nil, fmt.Errorf("level %s: %w", LevelName(lvl), runErr)
-	}
-	if err := f.Sync(); err != nil && runErr == nil {
-		runErr = err
 	}
 	s := lr.Summarize(cfg.RunID, cfg.Experiment, cfg.SLO, prov)
 	s.API, s.TokenSource = cfg.Client.API, cfg.TokenSource
@@ -154,15 +156,15 @@ func runOne(ctx context.Context, c *Client, cfg Config, lvl Level, prov Provenan
 	if err != nil {
 		return &s, err
 	}
-	if err := os.WriteFile(stem+".summary.json", data, 0o644); err != nil {
-		return &s, err
+	if err := writeAtomic(stem+".summary.json", func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
+		return &s, fmt.Errorf("level %s: %w", LevelName(lvl), err)
 	}
 	if findings, err := schemas.ValidateJSON(schemas.BenchSummary, data); err != nil || len(findings) > 0 {
 		return &s, fmt.Errorf("internal error: %s.summary.json does not match its schema: %v %v", stem, findings, err)
 	}
 	progressf(cfg.Progress, "level %s: %d ok, %d failed, %.1f output tok/s, TTFT p50 %s ms%s\n", LevelName(lvl), s.Completed, s.Failed,
 		s.OutputThroughput, FormatMs(s.TTFT.P50), map[bool]string{true: " (incomplete)", false: ""}[s.Incomplete])
-	return &s, runErr
+	return &s, nil
 }
 
 // FormatMs renders an optional millisecond figure with one decimal, "-" for none.

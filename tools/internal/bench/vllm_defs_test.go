@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"github.com/forge-bench/forge/schemas"
 	"math"
 	"os"
 	"testing"
 	"time"
+
+	"github.com/forge-bench/forge/schemas"
 )
 
 // TestVLLMDefinitions runs recorded request timelines (send time, chunk

@@ -6,13 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/forge-bench/forge/tools/internal/bench"
-	"github.com/forge-bench/forge/tools/internal/data"
+	"github.com/forge-bench/forge/tools/internal/pipeline"
 	"github.com/forge-bench/forge/tools/internal/plan"
 	"github.com/forge-bench/forge/tools/internal/workload"
 )
@@ -83,7 +82,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	sums, err := bench.Run(ctx, cfg)
 	// A Ctrl-C while the metrics linger does not make the sweep interrupted.
 	interrupted := ctx.Err() != nil
-	defer lm.finish(ctx)
+	defer lm.Finish(ctx)
 	if err != nil {
 		return problems("bench: %v (results written so far are in %s)", err, cfg.Out)
 	}
@@ -113,72 +112,19 @@ func (m *metricsFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&m.linger, "metrics-linger", 0, "with --metrics-addr: keep serving this long after the last level, so Prometheus takes a final scrape")
 }
 
-// liveMetrics is a running --metrics-addr endpoint; nil when the flag is
-// not given, and then every method is a no-op.
-type liveMetrics struct {
-	exporter *bench.Exporter
-	stop     func()
-	linger   time.Duration
-}
-
-// start serves a new exporter at --metrics-addr and announces it on stderr
-// in one line. An address that cannot be listened on is a usage error. The
-// endpoint outlives the first Ctrl-C (ctx), so that the last level's
-// graceful end is still counted; finish or close ends it.
-func (m metricsFlags) start(ctx context.Context, env Env, cmd string) (*liveMetrics, error) {
+// start serves Forge's metrics at --metrics-addr (nil when not given).
+func (m metricsFlags) start(ctx context.Context, env Env, cmd string) (*pipeline.LiveMetrics, error) {
 	if m.linger < 0 {
 		return nil, usageErr("--metrics-linger must not be negative, got %s", m.linger)
 	}
-	if m.addr == "" {
-		if m.linger > 0 {
-			return nil, usageErr("--metrics-linger needs --metrics-addr")
-		}
-		return nil, nil
+	if m.addr == "" && m.linger > 0 {
+		return nil, usageErr("--metrics-linger needs --metrics-addr")
 	}
-	e := bench.NewExporter()
-	bound, stop, err := bench.ServeMetrics(context.WithoutCancel(ctx), m.addr, e)
+	lm, err := pipeline.StartLiveMetrics(ctx, env.Stderr, cmd, m.addr, m.linger)
 	if err != nil {
-		return nil, usageErr("--metrics-addr %s: cannot listen there: %v", m.addr, err)
+		return nil, usageErr("%v", err)
 	}
-	linger := ""
-	if m.linger > 0 {
-		linger = fmt.Sprintf(", kept %s after the last level", m.linger)
-	}
-	fmt.Fprintf(env.Stderr, "%s: Forge's own metrics at http://%s/metrics (Prometheus text%s)\n", cmd, bound, linger)
-	return &liveMetrics{exporter: e, stop: stop, linger: m.linger}, nil
-}
-
-// Exporter is what bench.Config.Exporter should hold (nil: no live metrics).
-func (lm *liveMetrics) Exporter() *bench.Exporter {
-	if lm == nil {
-		return nil
-	}
-	return lm.exporter
-}
-
-// finish keeps serving for --metrics-linger, so that Prometheus takes a
-// final scrape, then closes the endpoint. ctx ending (Ctrl-C) cuts the
-// wait short.
-func (lm *liveMetrics) finish(ctx context.Context) {
-	if lm == nil {
-		return
-	}
-	if lm.linger > 0 && ctx.Err() == nil {
-		t := time.NewTimer(lm.linger)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-		}
-		t.Stop()
-	}
-	lm.stop()
-}
-
-// close ends the endpoint at once; after finish it does nothing.
-func (lm *liveMetrics) close() {
-	if lm != nil {
-		lm.stop()
-	}
+	return lm, nil
 }
 
 // benchConfig turns flags (and the plan, when given) into a bench.Config.
@@ -188,28 +134,25 @@ func benchConfig(ctx context.Context, f benchFlags, set map[string]bool) (bench.
 		return cfg, usageErr("bench needs --out DIR")
 	}
 	var wl workload.Spec
+	warmup := f.warmup
 	if f.planPath != "" {
 		p, err := readPlan(f.planPath)
 		if err != nil {
 			return cfg, err
 		}
-		if wl, err = fromPlan(ctx, p, &cfg); err != nil {
-			return cfg, err
+		if cfg, wl, err = pipeline.BenchConfig(ctx, p); err != nil {
+			return cfg, problems("%v", err)
+		}
+		if !set["warmup"] {
+			warmup = p.Sweep.Warmup
 		}
 	} else {
 		if f.baseURL == "" || f.model == "" {
 			return cfg, usageErr("bench needs --plan, or --base-url and --model")
 		}
 		cfg.Experiment = f.experiment
-		cfg.Client.API = f.api
 		cfg.Declared.ModelRepo = f.model
 		wl = workload.Spec{Kind: f.workload, Dataset: f.dataset, InputTokens: f.inputTokens, OutputTokens: f.outputTokens}
-		cfg.Burstiness = f.burstiness
-		cfg.MaxConcurrency = f.maxConcurrency
-		cfg.MaxDuration = f.maxDuration
-		cfg.Client.IgnoreEOS = f.ignoreEOS
-		wl.NumPrompts, wl.Seed = f.numPrompts, f.seed
-		cfg.Warmup = nil
 	}
 	// Explicit flags override the plan.
 	override := func(name string, apply func()) {
@@ -246,35 +189,16 @@ func benchConfig(ctx context.Context, f benchFlags, set map[string]bool) (bench.
 		}
 		cfg.SLO = slo
 	}
-	warmup := f.warmup
-	if f.planPath != "" && !set["warmup"] {
-		warmup = len(cfg.Warmup)
-	}
 	if wl.NumPrompts < 1 || warmup < 0 {
 		return cfg, usageErr("--num-prompts must be at least 1 and --warmup not negative")
 	}
-	// One sequence: the warmup prompts first, then the measured ones, so the
-	// measured requests are the same whatever the warmup.
-	wl.NumPrompts += warmup
-	ws, err := workload.Generate(wl)
+	seq, err := pipeline.Generate(wl, warmup)
 	if err != nil {
-		return cfg, problems("workload: %v", err)
+		return cfg, problems("%v", err)
 	}
-	prompts := make([]bench.Prompt, len(ws.Requests))
-	for i, r := range ws.Requests {
-		prompts[i] = bench.Prompt{Index: r.Index, Text: r.Prompt, PromptTokens: r.PromptTokens, MaxTokens: r.MaxTokens}
+	if err := pipeline.UseSequence(&cfg, seq, wl); err != nil {
+		return cfg, problems("%v", err)
 	}
-	cfg.Warmup, cfg.Prompts = prompts[:warmup], prompts[warmup:]
-	for i := range cfg.Prompts {
-		cfg.Prompts[i].Index = i
-	}
-	cfg.TokenSource, cfg.SequenceSHA256, cfg.DatasetSHA256 = ws.TokenSource, ws.SHA256, ws.DatasetSHA256
-	counter, err := workload.NewCounter(wl.Tokenizer)
-	if err != nil {
-		return cfg, problems("tokenizer: %v", err)
-	}
-	cfg.Counter = bench.Counter{Count: counter.Count, Source: counter.Source}
-	cfg.Seed = uint64(wl.Seed)
 	if f.apiKeyEnv != "" {
 		key, ok := os.LookupEnv(f.apiKeyEnv)
 		if !ok {
@@ -305,51 +229,6 @@ func readPlan(path string) (*plan.Plan, error) {
 		return nil, problems("%s: %v", path, err)
 	}
 	return &p, nil
-}
-
-// fromPlan fills the target, levels, SLOs and provenance from a plan and
-// returns its workload, with the dataset resolved by sha256.
-func fromPlan(ctx context.Context, p *plan.Plan, cfg *bench.Config) (workload.Spec, error) {
-	cfg.Experiment = p.Experiment
-	cfg.Client.BaseURL = fmt.Sprintf("http://%s:%d", p.Engine.Host, p.Engine.Port)
-	cfg.Client.Model = p.Model.ServedName
-	cfg.Client.API = p.Workload.API
-	cfg.Client.IgnoreEOS = p.Workload.IgnoreEOS
-	cfg.Burstiness = p.Sweep.Burstiness
-	if p.Sweep.MaxConcurrency != nil {
-		cfg.MaxConcurrency = *p.Sweep.MaxConcurrency
-	}
-	if p.Sweep.MaxDurationS != nil {
-		cfg.MaxDuration = time.Duration(*p.Sweep.MaxDurationS * float64(time.Second))
-	}
-	for _, l := range p.Sweep.Levels {
-		cfg.Levels = append(cfg.Levels, bench.Level{Kind: l.Kind, Value: l.Value, Index: l.Index})
-	}
-	cfg.SLO = sloFromPlan(p)
-	cfg.Warmup = make([]bench.Prompt, p.Sweep.Warmup) // only its length is used
-	cfg.Declared = declared(p)
-	spec := workload.Spec{Kind: p.Workload.Kind, NumPrompts: p.Sweep.PromptsPerLevel, Seed: int64(p.Workload.Seed)}
-	if p.Workload.InputTokens != nil {
-		spec.InputTokens = *p.Workload.InputTokens
-	}
-	if p.Workload.OutputTokens != nil {
-		spec.OutputTokens = *p.Workload.OutputTokens
-	}
-	if p.Model.Path != "" {
-		// A converted checkpoint carries its tokenizer: count lengths with
-		// it, as vLLM does, instead of estimating.
-		if tj := filepath.Join(p.Model.Path, "tokenizer.json"); fileExists(tj) {
-			spec.Tokenizer = tj
-		}
-	}
-	if d := p.Workload.Dataset; d != nil {
-		path, err := data.Resolve(ctx, data.File{SHA256: d.SHA256, Path: d.Path, URL: d.URL, SizeBytes: d.SizeBytes}, data.Options{})
-		if err != nil {
-			return spec, problems("%v", err)
-		}
-		spec.Dataset = path
-	}
-	return spec, nil
 }
 
 func parseLevels(conc, rate string) ([]bench.Level, error) {
@@ -394,17 +273,4 @@ func parseSLO(s string) (bench.SLO, error) {
 		out[key] = x
 	}
 	return out, nil
-}
-
-// sloFromPlan turns the plan's *_p99_ms objectives into per-request thresholds.
-func sloFromPlan(p *plan.Plan) bench.SLO {
-	slo := bench.SLO{}
-	if s := p.SLO; s != nil {
-		for k, v := range map[string]*float64{"ttft_ms": s.TTFTP99Ms, "tpot_ms": s.TPOTP99Ms, "itl_ms": s.ITLP99Ms, "e2el_ms": s.E2ELP99Ms} {
-			if v != nil {
-				slo[k] = *v
-			}
-		}
-	}
-	return slo
 }

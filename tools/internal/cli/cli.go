@@ -11,7 +11,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/forge-bench/forge/tools/internal/provenance"
+	"github.com/forge-bench/forge/tools/internal/buildinfo"
 )
 
 // Exit codes: 0 success, 1 the input or results have problems, 2 usage.
@@ -78,6 +78,7 @@ var commands = map[string]command{
 	"quantize":  {"quantize MODEL: run the catalog model's AWQ recipe with llm-compressor into a checkpoint pinned by sha256", runQuantize},
 	"retention": {"paired quality retention of one run's eval against another's (or a noise floor)", runRetention},
 	"prompts":   {"write a plan's measured requests for another client (vllm bench serve)", runPrompts},
+	"engine":    {"engine stop RUN_DIR: stop an engine a killed Forge left running; engine wait --url: wait for /health", runEngine},
 	"observe":   {"observability: generate Prometheus + Grafana config from an experiment, check the dashboard, run the stack", runObserve},
 }
 
@@ -99,7 +100,7 @@ func Run(ctx context.Context, env Env, args []string) error {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintf(w, "forge %s — should you self-host an open LLM or pay an API?\n\nUsage: forge <command> [flags]\n\nCommands:\n", provenance.Version)
+	fmt.Fprintf(w, "forge %s — should you self-host an open LLM or pay an API?\n\nUsage: forge <command> [flags]\n\nCommands:\n", buildinfo.Version)
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)
@@ -170,6 +171,6 @@ func runVersion(_ context.Context, env Env, args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "forge %s (commit %s)\n", provenance.Version, provenance.Commit)
+	fmt.Fprintf(env.Stdout, "forge %s (commit %s)\n", buildinfo.Version, buildinfo.Commit)
 	return nil
 }

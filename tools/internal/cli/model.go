@@ -2,15 +2,12 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 
-	"github.com/forge-bench/forge/tools/internal/bench"
 	"github.com/forge-bench/forge/tools/internal/models"
-	"github.com/forge-bench/forge/tools/internal/plan"
-	"github.com/forge-bench/forge/tools/internal/workload"
+	"github.com/forge-bench/forge/tools/internal/pipeline"
 )
 
 // runModel is `forge model prepare EXPERIMENT`: makes the experiment's
@@ -69,13 +66,14 @@ func runPrompts(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	reqs, err := measuredRequests(ctx, p)
+	seq, err := pipeline.PlanSequence(ctx, p)
 	if err != nil {
 		return err
 	}
-	data, err := encodePrompts(reqs, *format)
+	reqs := seq.Measured
+	data, err := pipeline.EncodePrompts(reqs, *format)
 	if err != nil {
-		return err
+		return usageErr("%v", err)
 	}
 	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
 		return problems("%v", err)
@@ -85,66 +83,6 @@ func runPrompts(ctx context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "prompts: %d requests of %s in %s\n", len(reqs), p.Experiment, *out)
 	return nil
-}
-
-// measuredRequests are the requests a level of the plan sends, in order,
-// generated exactly as forge bench does (warmup first, then dropped).
-func measuredRequests(ctx context.Context, p *plan.Plan) ([]workload.Request, error) {
-	var cfg bench.Config
-	spec, err := fromPlan(ctx, p, &cfg)
-	if err != nil {
-		return nil, err
-	}
-	warm := p.Sweep.Warmup
-	spec.NumPrompts += warm
-	set, err := workload.Generate(spec)
-	if err != nil {
-		return nil, problems("workload: %v", err)
-	}
-	return set.Requests[warm:], nil
-}
-
-// encodePrompts writes requests as a ShareGPT list (each prompt with an
-// empty reply: vllm bench then needs --sharegpt-output-len, as Forge's own
-// fixed output length) or as JSONL.
-func encodePrompts(reqs []workload.Request, format string) ([]byte, error) {
-	type turn struct {
-		From  string `json:"from"`
-		Value string `json:"value"`
-	}
-	type conv struct {
-		ID            string `json:"id"`
-		Conversations []turn `json:"conversations"`
-	}
-	switch format {
-	case "sharegpt":
-		for _, r := range reqs {
-			if r.MaxTokens != reqs[0].MaxTokens {
-				return nil, problems("prompts: output lengths differ between requests (%d, %d), which vllm bench's sharegpt loader cannot be told; use --format jsonl", reqs[0].MaxTokens, r.MaxTokens)
-			}
-		}
-		out := make([]conv, len(reqs))
-		for i, r := range reqs {
-			out[i] = conv{ID: fmt.Sprintf("forge-%d", i), Conversations: []turn{{"human", r.Prompt}, {"gpt", ""}}}
-		}
-		b, err := json.MarshalIndent(out, "", " ")
-		return append(b, '\n'), err
-	case "jsonl":
-		var b []byte
-		for _, r := range reqs {
-			line, err := json.Marshal(struct {
-				Prompt       string `json:"prompt"`
-				MaxTokens    int    `json:"max_tokens"`
-				PromptTokens int    `json:"prompt_tokens"`
-			}{r.Prompt, r.MaxTokens, r.PromptTokens})
-			if err != nil {
-				return nil, err
-			}
-			b = append(append(b, line...), '\n')
-		}
-		return b, nil
-	}
-	return nil, usageErr("--format must be sharegpt or jsonl, got %q", format)
 }
 
 func fileExists(path string) bool {

@@ -78,3 +78,23 @@ func didYouMean(got string, names []string) string {
 	}
 	return ""
 }
+
+// planFor returns the plan of an experiment: from a plan file when given,
+// else built from the experiments directory.
+func planFor(env Env, planPath, dir, name string, vars map[string]string) (*plan.Plan, error) {
+	if planPath != "" {
+		return readPlan(planPath)
+	}
+	if name == "" {
+		return nil, usageErr("name an experiment (or give --plan)")
+	}
+	p, err := loadPlan(env, dir, name, vars)
+	if err != nil {
+		return nil, err
+	}
+	// Round-trip through the canonical encoding so the hash is set.
+	if _, err := plan.Encode(p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/forge-bench/forge/tools/internal/pipeline"
 	"github.com/forge-bench/forge/tools/internal/vllmbench"
 )
 
@@ -160,7 +161,7 @@ func TestParityVerdict(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var errb bytes.Buffer
-			err := parityVerdict(Env{Stdout: &bytes.Buffer{}, Stderr: &errb}, "run", c.counts, c.timing)
+			err := pipeline.ParityVerdict(pipeline.Out{Stdout: &bytes.Buffer{}, Stderr: &errb}, "run", c.counts, c.timing)
 			if (err == nil) != (c.wantErr == "") || err != nil && !strings.Contains(err.Error(), c.wantErr) {
 				t.Errorf("err = %v, want %q", err, c.wantErr)
 			}

@@ -38,6 +38,9 @@ type Report struct {
 	APIs             []API            `json:"apis"`
 	Inputs           []Input          `json:"inputs"`
 	Provenance       bench.Provenance `json:"provenance"`
+	// Incomplete is the run's banner when it is not complete (priced only
+	// with --allow-incomplete); empty for a complete run.
+	Incomplete string `json:"incomplete,omitempty"`
 }
 
 // GPU is what the hourly price buys.

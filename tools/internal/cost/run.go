@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/forge-bench/forge/schemas"
-	"github.com/forge-bench/forge/tools/internal/runs"
+	"github.com/forge-bench/forge/tools/internal/rundir"
 )
 
 // FileName is the cost report's name inside a run directory.
@@ -16,7 +16,7 @@ const FileName = "cost.json"
 // ForRun prices a loaded run: its measured summaries, or the prediction when
 // it measured nothing. The returned bytes are the canonical cost.json; the
 // same files always give the same bytes.
-func ForRun(r *runs.Run) (*Report, []byte, error) {
+func ForRun(r *rundir.Run) (*Report, []byte, error) {
 	sums, files, source := r.Summaries, r.SummaryFiles, "measured"
 	if len(sums) == 0 {
 		sums, files, source = r.Predicted, r.PredictedFiles, "predicted"
@@ -26,7 +26,7 @@ func ForRun(r *runs.Run) (*Report, []byte, error) {
 	}
 	inputs := []Input{}
 	for _, f := range append([]string{"plan.json"}, files...) {
-		sum, err := runs.FileSHA256(filepath.Join(r.Dir, f))
+		sum, err := rundir.FileSHA256(filepath.Join(r.Dir, f))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -36,6 +36,7 @@ func ForRun(r *runs.Run) (*Report, []byte, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", r.Dir, err)
 	}
+	rep.Incomplete = r.State.Banner()
 	data, err := Encode(rep)
 	if err != nil {
 		return nil, nil, err

@@ -4,15 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
+
+	"github.com/forge-bench/forge/tools/internal/proc"
 )
 
 // Process is a started Prometheus or Grafana, stopped with Stop.
@@ -20,92 +18,38 @@ type Process struct {
 	Name string
 	URL  string
 	Log  string // its output goes here
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the process has exited
-	once sync.Once
+	p    *proc.Process
 }
 
-// Stop ends the process (SIGTERM, then SIGKILL after 10 s) and waits;
-// calling it again does nothing.
+// Stop ends the process group (SIGTERM, then SIGKILL after 10 s) and
+// waits; calling it again does nothing.
 func (p *Process) Stop() {
-	if p == nil || p.cmd.Process == nil {
-		return
+	if p != nil {
+		p.p.Stop(10 * time.Second)
 	}
-	p.once.Do(func() {
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-p.done:
-		case <-time.After(10 * time.Second):
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
 }
 
 // start runs bin with args and env, output to logPath, and waits until
-// url answers 200 (the process's readiness endpoint) or the process exits.
+// readyURL answers 200 (the process's readiness endpoint) or it exits.
 func start(ctx context.Context, name, bin string, args, env []string, dir, logPath, readyURL, baseURL string) (*Process, error) {
-	logf, err := os.Create(logPath)
+	child, err := proc.Start(proc.Spec{Name: name, Argv: append([]string{bin}, args...), Env: env, Dir: dir, LogPath: logPath})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, logf, logf
-	cmd.Env = append(os.Environ(), env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return nil, fmt.Errorf("%s: %v", name, err)
+	p := &Process{Name: name, URL: baseURL, Log: logPath, p: child}
+	switch err := proc.WaitHTTP(ctx, readyURL, 60*time.Second, child.Done()); {
+	case err == nil:
+		return p, nil
+	case errors.Is(err, proc.ErrExited):
+		p.Stop()
+		return nil, fmt.Errorf("%s exited before it was ready (%v); its log: %s\n%s", name, child.Err(), logPath, proc.Tail(logPath, 20))
+	case ctx.Err() != nil:
+		p.Stop()
+		return nil, ctx.Err()
+	default:
+		p.Stop()
+		return nil, fmt.Errorf("%s was not ready at %s within 60 s; its log: %s\n%s", name, readyURL, logPath, proc.Tail(logPath, 20))
 	}
-	p := &Process{Name: name, URL: baseURL, Log: logPath, cmd: cmd, done: make(chan struct{})}
-	var waitErr error
-	go func() { waitErr = cmd.Wait(); logf.Close(); close(p.done) }()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if ok := get(ctx, readyURL); ok {
-			return p, nil
-		}
-		select {
-		case <-p.done:
-			return nil, fmt.Errorf("%s exited before it was ready (%v); its log: %s\n%s", name, waitErr, logPath, tail(logPath, 20))
-		case <-ctx.Done():
-			p.Stop()
-			return nil, ctx.Err()
-		case <-time.After(300 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			p.Stop()
-			return nil, fmt.Errorf("%s was not ready at %s within 60 s; its log: %s\n%s", name, readyURL, logPath, tail(logPath, 20))
-		}
-	}
-}
-
-func get(ctx context.Context, url string) bool {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return false
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
-}
-
-func tail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // StartPrometheus runs Prometheus on the generated configuration in dir,

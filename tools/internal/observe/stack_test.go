@@ -119,11 +119,13 @@ func TestStartPrometheusReadyAndStop(t *testing.T) {
 		t.Errorf("process %+v, want prometheus at http://%s logging to prometheus.log", p, ready.addr())
 	}
 	p.Stop()
-	if p.cmd.ProcessState == nil {
+	select {
+	case <-p.p.Done():
+	default:
 		t.Fatal("Stop returned before the process exited")
 	}
-	if p.cmd.ProcessState.Success() {
-		t.Errorf("the process exited with %v, want the SIGTERM's status", p.cmd.ProcessState)
+	if p.p.Err() == nil {
+		t.Error("the process exited successfully, want the SIGTERM's status")
 	}
 	// A second Stop returns at once (a deferred Stop after an explicit one).
 	done := make(chan struct{})

@@ -13,8 +13,8 @@ import (
 	"fmt"
 
 	"github.com/forge-bench/forge/schemas"
+	"github.com/forge-bench/forge/tools/internal/buildinfo"
 	"github.com/forge-bench/forge/tools/internal/experiment"
-	"github.com/forge-bench/forge/tools/internal/provenance"
 )
 
 // Plan is the resolved experiment. Field order is the JSON order.
@@ -323,4 +323,4 @@ func Validate(data []byte) error {
 	return nil
 }
 
-func forgeVersion() string { return provenance.Version }
+func forgeVersion() string { return buildinfo.Version }

@@ -39,7 +39,7 @@ func steps(p *Plan) []Step {
 			Argv:        []string{forgeBin, "twin", "--experiment", p.Experiment, "--listen", fmt.Sprintf("%s:%d", p.Engine.Host, p.Engine.Port)}})
 	}
 	out = append(out, Step{Name: "wait", Description: "wait until the server answers " + base + "/health",
-		Argv: []string{forgeBin, "wait", "--url", base + "/health", "--timeout", "900s"}})
+		Argv: []string{forgeBin, "engine", "wait", "--url", base + "/health", "--timeout", "900s"}})
 	out = append(out, Step{Name: "bench", Description: "run every sweep level, scraping /metrics before and after each",
 		Argv: []string{forgeBin, "bench", "--plan", "{run_dir}/plan.json", "--out", "{run_dir}/bench"}})
 	if p.Eval != nil && p.Engine.Kind == "vllm" {
@@ -53,7 +53,7 @@ func steps(p *Plan) []Step {
 			Nix:         []string{"nix", "develop", ".#eval", "--command", forgeBin, "eval", "{run_dir}"}})
 	}
 	out = append(out,
-		Step{Name: "stop", Description: "stop the server (always, also after a failure)", Argv: []string{forgeBin, "stop", "--pidfile", "{run_dir}/server.pid"}},
+		Step{Name: "stop", Description: "stop the server (always, also after a failure)", Argv: []string{forgeBin, "engine", "stop", "{run_dir}"}},
 		Step{Name: "cost", Description: "cost per 1M tokens from the measured throughput", Argv: []string{forgeBin, "cost", "{run_dir}"}},
 		Step{Name: "chart", Description: "the canonical charts", Argv: []string{forgeBin, "chart", "{run_dir}"}},
 		Step{Name: "report", Description: "report.md from the files above", Argv: []string{forgeBin, "report", "{run_dir}"}},

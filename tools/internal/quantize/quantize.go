@@ -20,9 +20,9 @@ import (
 	"time"
 
 	"github.com/forge-bench/forge/schemas"
+	"github.com/forge-bench/forge/tools/internal/buildinfo"
 	"github.com/forge-bench/forge/tools/internal/data"
 	"github.com/forge-bench/forge/tools/internal/plan"
-	"github.com/forge-bench/forge/tools/internal/provenance"
 )
 
 // Record is what a quantized checkpoint was made from and with (schema
@@ -281,7 +281,7 @@ func Run(ctx context.Context, m, base plan.Model, calib plan.Dataset, o Options)
 	rec := Record{Schema: schemas.QuantizeRecord, Model: m.Name, From: From{base.Name, base.Repo, base.Revision},
 		Method: q.Method, Bits: q.Bits, GroupSize: q.GroupSize, ZeroPoint: q.ZeroPoint, Format: q.Format, Kernel: q.Kernel, Ignore: q.Ignore,
 		Versions: report.Versions, Seed: 0, Seconds: round2(time.Since(start).Seconds()),
-		ForgeVersion: provenance.Version, ForgeCommit: provenance.Commit, CreatedAt: time.Now().UTC().Format(time.RFC3339)}
+		ForgeVersion: buildinfo.Version, ForgeCommit: buildinfo.Commit, CreatedAt: time.Now().UTC().Format(time.RFC3339)}
 	rec.Checkpoint.SHA256, rec.Checkpoint.Dir = got, filepath.ToSlash(dst)
 	rec.Checkpoint.Files, rec.Checkpoint.Bytes, err = treeSize(dst)
 	if err != nil {

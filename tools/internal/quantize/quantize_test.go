@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/forge-bench/forge/schemas"
+	"github.com/forge-bench/forge/tools/internal/buildinfo"
 	"github.com/forge-bench/forge/tools/internal/data"
 	"github.com/forge-bench/forge/tools/internal/plan"
-	"github.com/forge-bench/forge/tools/internal/provenance"
 )
 
 func sum(b []byte) string { h := sha256.Sum256(b); return hex.EncodeToString(h[:]) }
@@ -459,8 +459,8 @@ func (f *runFixture) checkRecord(t *testing.T, path, sha string, bytes int64) Re
 	if want := (File{filepath.ToSlash(f.opts.Requirements), sum([]byte("llmcompressor==x\ncompressed-tensors==y\n"))}); rec.Requirements != want {
 		t.Errorf("requirements = %+v, want %+v", rec.Requirements, want)
 	}
-	if rec.ForgeVersion != provenance.Version || rec.ForgeCommit != provenance.Commit {
-		t.Errorf("forge = %s %s, want %s %s", rec.ForgeVersion, rec.ForgeCommit, provenance.Version, provenance.Commit)
+	if rec.ForgeVersion != buildinfo.Version || rec.ForgeCommit != buildinfo.Commit {
+		t.Errorf("forge = %s %s, want %s %s", rec.ForgeVersion, rec.ForgeCommit, buildinfo.Version, buildinfo.Commit)
 	}
 	if created, err := time.Parse(time.RFC3339, rec.CreatedAt); err != nil || time.Since(created) > time.Hour || rec.Seconds < 0 {
 		t.Errorf("created_at %q (%v), seconds %v", rec.CreatedAt, err, rec.Seconds)

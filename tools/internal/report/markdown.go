@@ -10,7 +10,7 @@ import (
 	"github.com/forge-bench/forge/tools/internal/bench"
 	"github.com/forge-bench/forge/tools/internal/chart"
 	"github.com/forge-bench/forge/tools/internal/cost"
-	"github.com/forge-bench/forge/tools/internal/runs"
+	"github.com/forge-bench/forge/tools/internal/rundir"
 )
 
 // Markdown renders report.md for a report written into outDir: the answer
@@ -20,6 +20,9 @@ import (
 func (st *Study) Markdown(outDir string) []byte {
 	w := &writer{out: outDir}
 	w.p("# Forge report: %s\n\n", st.Title())
+	for _, b := range st.Banners() {
+		w.p("> **%s**\n\n", b)
+	}
 	st.answer(w)
 	st.charts(w)
 	st.throughputTable(w)
@@ -272,7 +275,7 @@ func (st *Study) provenanceTable(w *writer) {
 	w.p("\n")
 }
 
-func provenanceOf(r *runs.Run) bench.Provenance {
+func provenanceOf(r *rundir.Run) bench.Provenance {
 	if len(r.Summaries) > 0 {
 		return r.Summaries[0].Provenance
 	}

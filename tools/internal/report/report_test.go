@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,7 +12,7 @@ import (
 	"github.com/forge-bench/forge/tools/internal/cost"
 	"github.com/forge-bench/forge/tools/internal/eval"
 	"github.com/forge-bench/forge/tools/internal/plan"
-	"github.com/forge-bench/forge/tools/internal/runs"
+	"github.com/forge-bench/forge/tools/internal/rundir"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -36,7 +37,7 @@ func entry(t *testing.T, name string, quant bool, speed float64, tasks []eval.Ta
 		p.Eval = &plan.Eval{Baseline: "bf16"}
 	}
 	commit, ds := "9505cacb7c71", strings.Repeat("cd", 32)
-	r := &runs.Run{Dir: filepath.Join("results", name, "20260525T100000Z-"+name), Plan: p}
+	r := &rundir.Run{Dir: filepath.Join("results", name, "20260525T100000Z-"+name), Plan: p, State: rundir.State{State: rundir.Complete}}
 	for i, c := range []float64{1, 16} {
 		met := c == 1 || quant
 		s := bench.Summary{RunID: "20260525T100000Z-" + name, Level: bench.Level{Kind: "concurrency", Value: c, Index: i}, Completed: 256,
@@ -125,5 +126,43 @@ func TestChartSetPairsRetention(t *testing.T) {
 	st.Entries[0].Evals = nil
 	if s := st.ChartSet(); len(s.Tasks) != 0 || !strings.Contains(s.NoEvalReason, "forge eval") {
 		t.Errorf("without evals: tasks %d, reason %q", len(s.Tasks), s.NoEvalReason)
+	}
+}
+
+// TestBanner: a run that is not complete puts its banner, naming the
+// state, the cause and each level not complete with its counts, under the
+// report's title and into the chart set's title; a complete study has none.
+func TestBanner(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		state rundir.State
+		want  []string
+	}{
+		{"complete", rundir.State{State: rundir.Complete}, nil},
+		{"interrupted", rundir.State{State: rundir.Incomplete, Cause: "interrupted (Ctrl-C)", Levels: []rundir.Level{
+			{Name: "00-concurrency-1", State: rundir.Complete, Completed: 256, Prompts: 256},
+			{Name: "01-concurrency-16", State: rundir.Incomplete, Completed: 40, Failed: 1, Prompts: 256}}},
+			[]string{"awq/20260525T100000Z-awq: INCOMPLETE RUN: interrupted (Ctrl-C); levels not complete: 01-concurrency-16 incomplete (40 of 256 requests ok, 1 failed)"}},
+		{"engine died", rundir.State{State: rundir.Failed, Cause: "the engine died during the sweep: vllm exited (signal: killed)", Levels: []rundir.Level{
+			{Name: "00-concurrency-1", State: rundir.Failed, Completed: 3, Failed: 9, Prompts: 256}}},
+			[]string{"awq/20260525T100000Z-awq: FAILED RUN: the engine died during the sweep: vllm exited (signal: killed); levels not complete: 00-concurrency-1 failed (3 of 256 requests ok, 9 failed)"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := study(t)
+			st.Entries[0].Run.State = c.state
+			md := string(st.Markdown(filepath.Join("results", "awq", "20260525T100000Z-awq")))
+			title := st.ChartSet().Title
+			if got := st.Banners(); !slices.Equal(got, c.want) {
+				t.Errorf("banners %q, want %q", got, c.want)
+			}
+			for _, b := range c.want {
+				if !strings.Contains(md, "> **"+b+"**") || strings.Index(md, b) > strings.Index(md, "## The answer") {
+					t.Errorf("report.md lacks the banner %q before the answer", b)
+				}
+			}
+			if got := strings.HasPrefix(title, "INCOMPLETE: "); got != (len(c.want) > 0) {
+				t.Errorf("chart title %q: INCOMPLETE prefix %v, want %v", title, got, len(c.want) > 0)
+			}
+		})
 	}
 }

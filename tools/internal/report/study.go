@@ -16,12 +16,12 @@ import (
 	"github.com/forge-bench/forge/tools/internal/chart"
 	"github.com/forge-bench/forge/tools/internal/cost"
 	"github.com/forge-bench/forge/tools/internal/eval"
-	"github.com/forge-bench/forge/tools/internal/runs"
+	"github.com/forge-bench/forge/tools/internal/rundir"
 )
 
 // Entry is one run with what later stages wrote for it.
 type Entry struct {
-	Run       *runs.Run
+	Run       *rundir.Run
 	Cost      *cost.Report // nil without cost.json
 	Evals     []eval.Run
 	EvalFiles []string
@@ -38,7 +38,7 @@ type Study struct {
 func Load(dirs []string) (*Study, error) {
 	st := &Study{}
 	for _, d := range dirs {
-		r, err := runs.LoadRun(d)
+		r, err := rundir.LoadRun(d)
 		if err != nil {
 			return nil, err
 		}
@@ -104,7 +104,23 @@ func (st *Study) Title() string {
 	if len(engines) == 1 && engines[0] == "twin" {
 		t += " (twin engine)"
 	}
+	if len(st.Banners()) > 0 {
+		t = "INCOMPLETE: " + t
+	}
 	return t
+}
+
+// Banners are the INCOMPLETE/FAILED lines of the study's runs that are not
+// complete, one per run, naming the run, the cause and the levels with
+// their counts; none when every run is complete.
+func (st *Study) Banners() []string {
+	var out []string
+	for _, e := range st.Entries {
+		if b := e.Run.State.Banner(); b != "" {
+			out = append(out, fmt.Sprintf("%s/%s: %s", e.Run.Plan.Experiment, filepath.Base(e.Run.Dir), b))
+		}
+	}
+	return out
 }
 
 // Footer names the runs and the price dates, for the bottom of every chart.

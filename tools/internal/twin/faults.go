@@ -1,6 +1,7 @@
 package twin
 
 import (
+	"cmp"
 	"fmt"
 	"hash/fnv"
 	"strconv"
@@ -56,9 +57,9 @@ func ParseFaults(spec string) (Faults, error) {
 		case "malformed":
 			f.MalformedRate = rate
 		case "stall":
-			f.StallRate, f.Stall = rate, or(d, 2*time.Second)
+			f.StallRate, f.Stall = rate, cmp.Or(d, 2*time.Second)
 		case "slow_first":
-			f.SlowFirstRate, f.SlowFirstToken = rate, or(d, 500*time.Millisecond)
+			f.SlowFirstRate, f.SlowFirstToken = rate, cmp.Or(d, 500*time.Millisecond)
 		default:
 			return f, fmt.Errorf("unknown fault %q (error, cut, malformed, stall, slow_first)", name)
 		}
@@ -67,13 +68,6 @@ func ParseFaults(spec string) (Faults, error) {
 		return f, fmt.Errorf("fault rates add up to more than 1")
 	}
 	return f, nil
-}
-
-func or(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
 }
 
 // pick decides request n's fault: the rates partition [0, 1).

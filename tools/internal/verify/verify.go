@@ -5,20 +5,14 @@
 package verify
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
-	"github.com/forge-bench/forge/tools/internal/bench"
 	"github.com/forge-bench/forge/tools/internal/cost"
-	"github.com/forge-bench/forge/tools/internal/runs"
+	"github.com/forge-bench/forge/tools/internal/rundir"
 )
 
 // Difference is one field whose stored value is not what the files it came
@@ -28,8 +22,8 @@ type Difference struct {
 	Line       int    // line in a JSONL file, else 0
 	Field      string // JSON pointer, or a record field
 	Stored     string
-	Recomputed string
-	From       string // what the value was recomputed from
+	Recomputed string // empty when the problem is not a recomputation's
+	From       string // what the value was recomputed from, or what is wrong
 }
 
 func (d Difference) String() string {
@@ -40,6 +34,9 @@ func (d Difference) String() string {
 	if d.Stored == "" && d.Recomputed == "" {
 		return fmt.Sprintf("%s: %s: %s", loc, d.Field, d.From)
 	}
+	if d.Recomputed == "" { // a stored value that is wrong by itself, not by recomputation
+		return fmt.Sprintf("%s: %s = %s: %s", loc, d.Field, d.Stored, d.From)
+	}
 	return fmt.Sprintf("%s: %s: stored %s, recomputed %s from %s", loc, d.Field, d.Stored, d.Recomputed, d.From)
 }
 
@@ -49,23 +46,34 @@ type Counts struct {
 }
 
 // Tree verifies every run directory (one holding plan.json) under root.
+// Every problem becomes a Difference and the walk goes on past it, so one
+// broken file cannot hide the others: a whole tree is checked in one go.
+// Only a root that cannot be read, or that holds no run directory, is an
+// error.
 func Tree(root string) ([]Difference, Counts, error) {
 	var diffs []Difference
 	var n Counts
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return err
+			if path == root {
+				return err
+			}
+			diffs = append(diffs, Difference{File: path, Field: "(directory)", From: "cannot be read: " + err.Error()})
+			return nil
 		}
 		if !d.IsDir() {
 			return nil
 		}
-		if _, err := os.Stat(filepath.Join(path, "plan.json")); err != nil {
+		if _, err := os.Stat(filepath.Join(path, rundir.PlanFile)); err != nil {
 			return nil
 		}
 		ds, err := Run(path, &n)
 		diffs = append(diffs, ds...)
 		if err != nil {
-			return err
+			if path == root {
+				return err
+			}
+			diffs = append(diffs, Difference{File: path, Field: "(directory)", From: "cannot be read: " + err.Error()})
 		}
 		return filepath.SkipDir
 	})
@@ -75,97 +83,40 @@ func Tree(root string) ([]Difference, Counts, error) {
 	return diffs, n, err
 }
 
-// Run verifies one run directory.
+// Run verifies one run directory: its measured levels (bench/), its
+// predicted ones (predicted/) and its cost report. Every problem is a
+// Difference; the error is only for a dir that cannot be read at all.
 func Run(dir string, n *Counts) ([]Difference, error) {
-	n.Runs++
-	var diffs []Difference
-	for _, sub := range []string{"bench", "predicted"} {
-		paths, err := filepath.Glob(filepath.Join(dir, sub, "*.summary.json"))
-		if err != nil {
-			return diffs, err
-		}
-		for _, p := range paths {
-			ds, err := summary(p, n)
-			diffs = append(diffs, ds...)
-			if err != nil {
-				return diffs, err
-			}
-		}
+	if _, err := os.Stat(dir); err != nil {
+		return nil, err
 	}
-	costPath := filepath.Join(dir, cost.FileName)
+	n.Runs++
+	diffs := levels(filepath.Join(dir, rundir.BenchDir), true, n)
+	diffs = append(diffs, levels(filepath.Join(dir, rundir.PredictedDir), false, n)...)
+	return append(diffs, costReport(dir, n)...), nil
+}
+
+// costReport recomputes cost.json, when there is one, from the plan and
+// the summaries.
+func costReport(dir string, n *Counts) []Difference {
+	costPath := filepath.Join(dir, rundir.CostFile)
 	stored, err := os.ReadFile(costPath)
 	if errors.Is(err, fs.ErrNotExist) {
-		return diffs, nil
+		return nil
 	} else if err != nil {
-		return diffs, err
+		return []Difference{{File: costPath, Field: "(whole file)", From: "cannot be read: " + err.Error()}}
 	}
 	n.Costs++
-	r, err := runs.LoadRun(dir)
+	cannot := func(err error) []Difference {
+		return []Difference{{File: costPath, Field: "(whole file)", From: "cannot be recomputed: " + err.Error()}}
+	}
+	r, err := rundir.LoadRun(dir)
 	if err != nil {
-		return diffs, err
+		return cannot(err)
 	}
 	_, again, err := cost.ForRun(r)
 	if err != nil {
-		return append(diffs, Difference{File: costPath, Field: "(whole file)", From: "cannot be recomputed: " + err.Error()}), nil
+		return cannot(err)
 	}
-	return append(diffs, compare(costPath, stored, again, "plan.json and the level summaries")...), nil
-}
-
-// summary recomputes one summary from the JSONL beside it.
-func summary(path string, n *Counts) ([]Difference, error) {
-	jsonl := strings.TrimSuffix(path, ".summary.json") + ".jsonl"
-	stored, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var s bench.Summary
-	if err := json.Unmarshal(stored, &s); err != nil {
-		return []Difference{{File: path, Field: "(whole file)", From: "not a summary: " + err.Error()}}, nil
-	}
-	records, diffs, err := readRecords(jsonl)
-	if errors.Is(err, fs.ErrNotExist) {
-		return []Difference{{File: path, Field: "(whole file)", From: "no records to recompute it from: " + filepath.Base(jsonl) + " is missing"}}, nil
-	} else if err != nil {
-		return nil, err
-	}
-	n.Summaries++
-	n.Records += len(records)
-	again, err := bench.EncodeSummary(bench.Resummarize(s, records))
-	if err != nil {
-		return diffs, err
-	}
-	return append(diffs, compare(path, stored, again, filepath.Base(jsonl))...), nil
-}
-
-// readRecords reads a JSONL file, checking each record on the way.
-func readRecords(path string) ([]bench.Record, []Difference, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	var out []bench.Record
-	var diffs []Difference
-	rd := bufio.NewReader(f)
-	for line := 1; ; line++ {
-		data, err := rd.ReadBytes('\n')
-		if len(bytes.TrimSpace(data)) > 0 {
-			var r bench.Record
-			if jerr := json.Unmarshal(data, &r); jerr != nil {
-				diffs = append(diffs, Difference{File: path, Line: line, Field: "(record)", From: "not a record: " + jerr.Error()})
-			} else {
-				for _, msg := range bench.CheckRecord(r) {
-					field, rest, _ := strings.Cut(msg, ": ")
-					diffs = append(diffs, Difference{File: path, Line: line, Field: field, From: rest})
-				}
-				out = append(out, r)
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			return out, diffs, nil
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-	}
+	return compare(costPath, stored, again, "plan.json and the level summaries")
 }

@@ -1,3 +1,12 @@
+// This file is the twin's step-time model: a roofline. One scheduler step
+// takes the longer of its compute (FLOPs at a calibrated share of the GPU's
+// peak BF16 throughput, MFU) and its memory traffic (weights, KV read and
+// written, at a calibrated share of peak bandwidth, MBU), plus fixed per-step
+// and per-layer overheads (StepSeconds). Its inputs are the model and
+// hardware of a plan (Config, ConfigFromPlan) and the calibration
+// coefficients (Efficiency, DefaultEfficiency); the scheduler that decides
+// what each step holds is in engine.go.
+
 // Package twin is Forge's engine model of vLLM V1: a deterministic
 // discrete-event simulation of its scheduler (continuous batching,
 // max_num_seqs, a token budget per step with chunked prefill, decodes

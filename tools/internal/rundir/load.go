@@ -1,15 +1,13 @@
-// Package runs reads a results/<experiment>/<run-id>/ directory the way later stages
-// (cost, chart, report, verify) see it, and resolves command-line arguments
-// to run directories.
-package runs
+// Reading a run directory back the way later stages (cost, chart, report,
+// verify) see it, and resolving command-line arguments to run directories.
+
+package rundir
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -29,6 +27,7 @@ type Run struct {
 	SummaryFiles   []string // relative to Dir, same order
 	Predicted      []bench.Summary
 	PredictedFiles []string
+	State          State
 }
 
 // Label names the run in charts and tables: the experiment and its precision.
@@ -57,7 +56,7 @@ func Precision(p *plan.Plan) string {
 // error (a run may have been stopped, or only predicted); a missing or
 // unreadable plan.json is.
 func LoadRun(dir string) (*Run, error) {
-	data, err := os.ReadFile(filepath.Join(dir, "plan.json"))
+	data, err := os.ReadFile(filepath.Join(dir, PlanFile))
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a run directory: %w", dir, err)
 	}
@@ -65,10 +64,13 @@ func LoadRun(dir string) (*Run, error) {
 	if err := json.Unmarshal(data, r.Plan); err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "plan.json"), err)
 	}
-	if r.Summaries, r.SummaryFiles, err = loadSummaries(dir, "bench"); err != nil {
+	if r.Summaries, r.SummaryFiles, err = loadSummaries(dir, BenchDir); err != nil {
 		return nil, err
 	}
-	if r.Predicted, r.PredictedFiles, err = loadSummaries(dir, "predicted"); err != nil {
+	if r.Predicted, r.PredictedFiles, err = loadSummaries(dir, PredictedDir); err != nil {
+		return nil, err
+	}
+	if r.State, err = Dir(dir).ReadState(); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -108,9 +110,11 @@ func loadSummaries(dir, sub string) ([]bench.Summary, []string, error) {
 }
 
 // Resolve turns command-line arguments into run directories: a run
-// directory is itself; an experiment directory (results/<experiment>) is its
-// latest run, run ids starting with their UTC time; the results root is the
-// latest run of every experiment under it, in name order.
+// directory is itself (whatever its state: the stage reading it decides);
+// an experiment directory (results/<experiment>) is its latest complete run;
+// the results root is the latest complete run of every experiment under it,
+// in name order. An experiment with runs but none complete is an error that
+// says so, never silently an incomplete run.
 func Resolve(args []string) ([]string, error) {
 	var out []string
 	for _, a := range args {
@@ -118,10 +122,10 @@ func Resolve(args []string) ([]string, error) {
 			out = append(out, a)
 			continue
 		}
-		if latest, ok, err := latestRun(a); err != nil {
+		if d, found, err := latestOf(a); err != nil {
 			return nil, err
-		} else if ok {
-			out = append(out, latest)
+		} else if found {
+			out = append(out, string(d))
 			continue
 		}
 		entries, err := os.ReadDir(a)
@@ -133,44 +137,35 @@ func Resolve(args []string) ([]string, error) {
 			if !e.IsDir() {
 				continue
 			}
-			if latest, ok, err := latestRun(filepath.Join(a, e.Name())); err != nil {
-				return nil, err
-			} else if ok {
-				out = append(out, latest)
+			if d, ok, err := latestOf(filepath.Join(a, e.Name())); err == nil && ok {
+				out = append(out, string(d))
 				found = true
 			}
 		}
 		if !found {
-			return nil, fmt.Errorf("%s holds no run directory (one with a plan.json); run `forge run NAME` first", a)
+			return nil, fmt.Errorf("%s holds no complete run directory (one with a plan.json); run `forge run NAME` first", a)
 		}
 	}
 	return out, nil
 }
 
-func isRun(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, "plan.json"))
-	return err == nil
+// latestOf is Latest for an argument that may not be an experiment
+// directory: found is false when dir holds no run directory at all, and an
+// error says so when it holds runs but none complete.
+func latestOf(dir string) (Dir, bool, error) {
+	d, ok, skipped, err := Latest(dir)
+	if err != nil || ok {
+		return d, ok, err
+	}
+	if skipped > 0 {
+		return "", false, fmt.Errorf("%s has %d run(s) and none complete; name one (%s/<run-id>) with --allow-incomplete, or finish it with `forge run --resume`", dir, skipped, dir)
+	}
+	return "", false, nil
 }
 
-// latestRun is the last run directory directly under dir, by name.
-func latestRun(dir string) (string, bool, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return "", false, fmt.Errorf("%s does not exist", dir)
-		}
-		return "", false, err
-	}
-	latest := ""
-	for _, e := range entries {
-		if e.IsDir() && isRun(filepath.Join(dir, e.Name())) && e.Name() > latest {
-			latest = e.Name()
-		}
-	}
-	if latest == "" {
-		return "", false, nil
-	}
-	return filepath.Join(dir, latest), true, nil
+func isRun(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, PlanFile))
+	return err == nil
 }
 
 // FileSHA256 is the hex sha256 of a file's bytes.

@@ -1,0 +1,292 @@
+package pipeline
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/forge-bench/forge/tools/internal/bench"
+	"github.com/forge-bench/forge/tools/internal/buildinfo"
+	"github.com/forge-bench/forge/tools/internal/data"
+	"github.com/forge-bench/forge/tools/internal/eval"
+	"github.com/forge-bench/forge/tools/internal/plan"
+	"github.com/forge-bench/forge/tools/internal/proc"
+	"github.com/forge-bench/forge/tools/internal/results"
+	"github.com/forge-bench/forge/tools/internal/rundir"
+)
+
+// LMEvalBin is the pinned lm-eval of requirements/eval.txt (make venv-eval).
+const LMEvalBin = ".venv/eval/bin/lm_eval"
+
+// Eval runs every task of the plan's eval block. A task that fails
+// (its data, lm-eval itself, its output) is reported and the next one runs;
+// what finished stays on disk.
+func Eval(ctx context.Context, env Out, p *plan.Plan, runDir, base, lmEval string) error {
+	if p.Eval == nil || len(p.Eval.Tasks) == 0 {
+		return fmt.Errorf("experiment %s has no eval block: add eval { task \"mmlu\" { shots = 5 metric = \"acc\" } } (%s:%d)", p.Experiment, p.Source.File, p.Source.Line)
+	}
+	bin, err := findLMEval(lmEval)
+	if err != nil {
+		return err
+	}
+	if err := checkServed(ctx, base, p.Model.ServedName); err != nil {
+		return err
+	}
+	version, err := lmEvalVersion(bin)
+	if err != nil {
+		return err
+	}
+	runID := filepath.Base(runDir)
+	prov := bench.DiscoverProvenance(ctx, http.DefaultClient, base, p.Model.ServedName, Declared(p))
+	var failed []string
+	for _, t := range p.Eval.Tasks {
+		path, err := evalTask(ctx, env, p, t, runDir, base, bin, version, runID, prov)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "eval %s: %v\n", t.Name, err)
+			failed = append(failed, t.Name)
+			continue
+		}
+		fmt.Fprintf(env.Stdout, "eval %s: %s\n", t.Name, path)
+	}
+	var probs []results.Problem
+	if dir := filepath.Join(runDir, rundir.EvalDir); dirExists(dir) {
+		if probs, err = results.ValidateTree(dir); err != nil {
+			return fmt.Errorf("%v", err)
+		}
+	}
+	for _, pr := range probs {
+		fmt.Fprintln(env.Stderr, pr.String())
+	}
+	if len(failed) > 0 || len(probs) > 0 {
+		return fmt.Errorf("eval: %d task(s) failed (%s), %d file problem(s); what finished is in %s", len(failed), strings.Join(failed, ", "), len(probs), filepath.Join(runDir, "eval"))
+	}
+	return nil
+}
+
+// evalTask writes one task's offline definition, runs lm-eval on it and
+// turns its results into eval/<task>.json.
+func evalTask(ctx context.Context, env Out, p *plan.Plan, t plan.Task, runDir, base, bin, version, runID string, prov bench.Provenance) (string, error) {
+	// A re-run replaces the task's record and lm-eval output together, so
+	// a failure never leaves a record pointing at deleted samples.
+	path := filepath.Join(runDir, "eval", t.Name+".json")
+	raw := filepath.Join(runDir, "eval", results.RawDir, t.Name)
+	for _, old := range []string{path, raw} {
+		if err := os.RemoveAll(old); err != nil {
+			return "", err
+		}
+	}
+	suite, err := eval.WriteSuite(filepath.Join(raw, "tasks"), t, resolveDataset(ctx))
+	if err != nil {
+		return "", err
+	}
+	out := filepath.Join(raw, "output")
+	args := []string{"--model", "local-completions",
+		"--model_args", fmt.Sprintf("base_url=%s/v1/completions,model=%s,num_concurrent=%d,tokenized_requests=False,max_retries=3,tokenizer_backend=remote",
+			base, p.Model.ServedName, p.Eval.NumConcurrent),
+		"--tasks", suite.Task, "--include_path", suite.Dir,
+		"--log_samples", "--output_path", out, "--seed", "0"}
+	limit := p.Eval.LimitOf(t)
+	if limit != nil {
+		args = append(args, "--limit", strconv.Itoa(*limit))
+	}
+	logPath := filepath.Join(raw, "lm-eval.log")
+	log, err := os.Create(logPath)
+	if err != nil {
+		return "", err
+	}
+	defer log.Close()
+	fmt.Fprintf(log, "# %s %s\n", bin, strings.Join(args, " "))
+	spec := proc.Spec{Name: "lm-eval", Argv: append([]string{bin}, args...), Output: log,
+		Env: []string{"HF_DATASETS_OFFLINE=1", "HF_HUB_OFFLINE=1", "TOKENIZERS_PARALLELISM=false"}}
+	fmt.Fprintf(env.Stderr, "eval %s: lm-eval %s, %d-shot, limit %s, against %s (log %s)\n", t.Name, suite.Task, t.Shots, limitText(limit), base, logPath)
+	start := time.Now()
+	if err := proc.Run(ctx, spec, 10*time.Second); err != nil {
+		return "", fmt.Errorf("lm-eval failed (%v) after %s; the last lines of %s:\n%s", err, time.Since(start).Round(time.Second), logPath, indent(proc.Tail(logPath, 12)))
+	}
+	resultsFile, err := onlyMatch(out, "results_*.json")
+	if err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(resultsFile)
+	if err != nil {
+		return "", err
+	}
+	parsed, err := eval.ParseLMEval(resultsFile, b)
+	if err != nil {
+		return "", err
+	}
+	if parsed.Version != version {
+		return "", fmt.Errorf("%s was written by lm-eval %s, but %s is %s", resultsFile, parsed.Version, bin, version)
+	}
+	prov.DatasetSHA256 = nil
+	for _, d := range t.Data {
+		if d.Role == "test" {
+			sum := d.Dataset.SHA256
+			prov.DatasetSHA256 = &sum
+		}
+	}
+	run, err := parsed.ToRun(eval.RunOptions{RunID: runID, Experiment: p.Experiment,
+		Model:      eval.Model{Repo: p.Model.Repo, Revision: p.Model.Revision, ServedName: p.Model.ServedName},
+		Provenance: prov, Tasks: map[string]eval.TaskRef{suite.Task: suite.Ref}})
+	if err != nil {
+		return "", err
+	}
+	rel, err := filepath.Rel(filepath.Join(runDir, "eval"), out)
+	if err != nil {
+		return "", err
+	}
+	run.SamplesFile = filepath.ToSlash(rel)
+	enc, err := json.MarshalIndent(run, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, append(enc, '\n'), 0o644); err != nil {
+		return "", err
+	}
+	for _, rt := range run.Tasks {
+		fmt.Fprintf(env.Stderr, "eval %s: %s %s = %.4f on %d documents (%s)\n", t.Name, rt.Metric, rt.Filter, rt.Score, rt.N, time.Since(start).Round(time.Second))
+	}
+	return path, nil
+}
+
+func limitText(l *int) string {
+	if l == nil {
+		return "none"
+	}
+	return strconv.Itoa(*l)
+}
+
+// resolveDataset finds a pinned file or directory in the data cache.
+func resolveDataset(ctx context.Context) eval.Resolver {
+	return func(d plan.Dataset) (string, error) {
+		f := data.File{SHA256: d.SHA256, Path: d.Path, URL: d.URL, SizeBytes: d.SizeBytes}
+		if d.Format == "mmlu-csv" {
+			return data.ResolveTree(f, data.Options{})
+		}
+		return data.Resolve(ctx, f, data.Options{})
+	}
+}
+
+// findLMEval picks the pinned lm_eval: the flag, the project venv, PATH.
+func findLMEval(flagPath string) (string, error) {
+	if flagPath != "" {
+		if fileExists(flagPath) {
+			return flagPath, nil
+		}
+	} else if fileExists(LMEvalBin) {
+		return LMEvalBin, nil
+	} else if p, err := exec.LookPath("lm_eval"); err == nil {
+		return p, nil
+	}
+	return "", fmt.Errorf("lm-eval is missing: %s does not exist and lm_eval is not on PATH; run `make venv-eval` (requirements/eval.txt) or `nix develop .#eval`", cmp.Or(flagPath, LMEvalBin))
+}
+
+// lmEvalVersion asks the venv's Python for the installed lm_eval version.
+func lmEvalVersion(bin string) (string, error) {
+	py := filepath.Join(filepath.Dir(bin), "python")
+	if !fileExists(py) {
+		py = "python3"
+	}
+	out, err := exec.Command(py, "-c", "import importlib.metadata as m; print(m.version('lm_eval'))").Output()
+	if err != nil {
+		return "", fmt.Errorf("lm-eval at %s: cannot read its version with %s (%v); reinstall with `make venv-eval`", bin, py, err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// checkServed asks the server for its models before lm-eval does, so that
+// an unreachable server or another model is one clear line, not a retry storm.
+func checkServed(ctx context.Context, base, served string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/models", nil)
+	if err != nil {
+		return fmt.Errorf("--base-url %q: %v", base, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("the server at %s is unreachable (%v): start it first (`forge run` starts, evaluates and stops it), or pass --base-url", base, err)
+	}
+	defer resp.Body.Close()
+	var models struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&models) != nil {
+		return fmt.Errorf("%s/v1/models answered HTTP %d, not an OpenAI model list: is this the experiment's server?", base, resp.StatusCode)
+	}
+	var ids []string
+	for _, m := range models.Data {
+		if m.ID == served {
+			return nil
+		}
+		ids = append(ids, m.ID)
+	}
+	return fmt.Errorf("the server at %s serves %s, not %s: another experiment's server holds the port", base, strings.Join(ids, ", "), served)
+}
+
+// onlyMatch finds the one file matching glob anywhere under dir.
+func onlyMatch(dir, glob string) (string, error) {
+	var found []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if ok, _ := filepath.Match(glob, d.Name()); ok && !d.IsDir() {
+			found = append(found, p)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	if len(found) != 1 {
+		return "", fmt.Errorf("%s: want one %s from lm-eval, found %d", dir, glob, len(found))
+	}
+	return found[0], nil
+}
+
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
+}
+
+func dirExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
+}
+
+// EvalRunDir creates an eval-only run directory for `forge eval
+// EXPERIMENT` (no sweep: no levels), in state running.
+func EvalRunDir(resultsRoot string, p *plan.Plan) (rundir.Dir, error) {
+	data, err := plan.Encode(p)
+	if err != nil {
+		return "", err
+	}
+	now := time.Now()
+	st := rundir.State{State: rundir.Running, StartedAt: now.UTC().Format(time.RFC3339), PlanHash: p.Hash, TimeScale: 1, ForgePID: os.Getpid()}
+	return rundir.Create(resultsRoot, p.Experiment, rundir.NewID(now, buildinfo.Short()), data, st)
+}
+
+// Finish records the end of a run that is not a sweep (an eval-only run):
+// complete when err is nil, failed with err as the cause otherwise.
+func Finish(d rundir.Dir, err error) error {
+	st, rerr := d.ReadState()
+	if rerr != nil {
+		return rerr
+	}
+	st.State, st.Cause, st.ForgePID = rundir.Complete, "", 0
+	if err != nil {
+		st.State, st.Cause = rundir.Failed, err.Error()
+	}
+	return d.WriteState(st)
+}

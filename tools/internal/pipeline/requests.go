@@ -1,0 +1,212 @@
+// Package pipeline is `forge run` as a library: plan → run directory →
+// engine → bench (+ parity) → eval → prediction → cost → charts and report,
+// with the run's state recorded at every step. `forge run`, `forge eval`,
+// `forge observe up` and the rehearsal call it; cli only parses flags and
+// prints. It is also the one owner of "the measured requests of a level",
+// so the benchmark, the twin's prediction and vLLM's own client in a parity
+// run send the very same request sequence.
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/forge-bench/forge/tools/internal/bench"
+	"github.com/forge-bench/forge/tools/internal/data"
+	"github.com/forge-bench/forge/tools/internal/plan"
+	"github.com/forge-bench/forge/tools/internal/workload"
+)
+
+// Sequence is a sweep's request sequence: the warmup requests first, then
+// the measured ones, generated as one sequence so that the measured
+// requests are the same whatever the warmup. Every level sends Warmup
+// (unrecorded) then Measured.
+type Sequence struct {
+	Warmup, Measured []bench.Prompt
+	Set              *workload.Set // the whole generated sequence; its SHA256 is request_sequence_sha256
+}
+
+// Generate makes the sequence of spec (NumPrompts measured requests) with
+// warmup requests before them.
+func Generate(spec workload.Spec, warmup int) (Sequence, error) {
+	if spec.NumPrompts < 1 || warmup < 0 {
+		return Sequence{}, fmt.Errorf("want at least 1 measured request and no negative warmup, got %d and %d", spec.NumPrompts, warmup)
+	}
+	spec.NumPrompts += warmup
+	ws, err := workload.Generate(spec)
+	if err != nil {
+		return Sequence{}, fmt.Errorf("workload: %w", err)
+	}
+	if len(ws.Requests) < warmup {
+		return Sequence{}, fmt.Errorf("workload: %d requests generated, fewer than the %d warmup requests", len(ws.Requests), warmup)
+	}
+	prompts := make([]bench.Prompt, len(ws.Requests))
+	for i, r := range ws.Requests {
+		prompts[i] = bench.Prompt{Index: r.Index, Text: r.Prompt, PromptTokens: r.PromptTokens, MaxTokens: r.MaxTokens}
+	}
+	s := Sequence{Warmup: prompts[:warmup], Measured: prompts[warmup:], Set: ws}
+	for i := range s.Measured {
+		s.Measured[i].Index = i
+	}
+	return s, nil
+}
+
+// PlanSequence is the plan's request sequence, its dataset resolved by
+// sha256.
+func PlanSequence(ctx context.Context, p *plan.Plan) (Sequence, error) {
+	spec, err := WorkloadSpec(ctx, p)
+	if err != nil {
+		return Sequence{}, err
+	}
+	return Generate(spec, p.Sweep.Warmup)
+}
+
+// WorkloadSpec is the plan's workload, its dataset resolved by sha256 and,
+// for a converted checkpoint, its tokenizer used to count lengths as vLLM
+// does.
+func WorkloadSpec(ctx context.Context, p *plan.Plan) (workload.Spec, error) {
+	spec := workload.Spec{Kind: p.Workload.Kind, NumPrompts: p.Sweep.PromptsPerLevel, Seed: int64(p.Workload.Seed)}
+	if p.Workload.InputTokens != nil {
+		spec.InputTokens = *p.Workload.InputTokens
+	}
+	if p.Workload.OutputTokens != nil {
+		spec.OutputTokens = *p.Workload.OutputTokens
+	}
+	if p.Model.Path != "" {
+		if tj := filepath.Join(p.Model.Path, "tokenizer.json"); fileExists(tj) {
+			spec.Tokenizer = tj
+		}
+	}
+	if d := p.Workload.Dataset; d != nil {
+		path, err := data.Resolve(ctx, data.File{SHA256: d.SHA256, Path: d.Path, URL: d.URL, SizeBytes: d.SizeBytes}, data.Options{})
+		if err != nil {
+			return spec, err
+		}
+		spec.Dataset = path
+	}
+	return spec, nil
+}
+
+// BenchConfig is the bench configuration a plan gives: target, levels,
+// SLOs, declared provenance and the request sequence. The caller sets Out,
+// RunID, Progress and what the plan does not say.
+func BenchConfig(ctx context.Context, p *plan.Plan) (bench.Config, workload.Spec, error) {
+	cfg := bench.Config{Experiment: p.Experiment, Burstiness: p.Sweep.Burstiness, SLO: SLO(p), Declared: Declared(p)}
+	cfg.Client.BaseURL = fmt.Sprintf("http://%s:%d", p.Engine.Host, p.Engine.Port)
+	cfg.Client.Model = p.Model.ServedName
+	cfg.Client.API = p.Workload.API
+	cfg.Client.IgnoreEOS = p.Workload.IgnoreEOS
+	if p.Sweep.MaxConcurrency != nil {
+		cfg.MaxConcurrency = *p.Sweep.MaxConcurrency
+	}
+	if p.Sweep.MaxDurationS != nil {
+		cfg.MaxDuration = time.Duration(*p.Sweep.MaxDurationS * float64(time.Second))
+	}
+	for _, l := range p.Sweep.Levels {
+		cfg.Levels = append(cfg.Levels, bench.Level{Kind: l.Kind, Value: l.Value, Index: l.Index})
+	}
+	spec, err := WorkloadSpec(ctx, p)
+	if err != nil {
+		return cfg, spec, err
+	}
+	seq, err := Generate(spec, p.Sweep.Warmup)
+	if err != nil {
+		return cfg, spec, err
+	}
+	if err := UseSequence(&cfg, seq, spec); err != nil {
+		return cfg, spec, err
+	}
+	return cfg, spec, nil
+}
+
+// UseSequence puts a sequence into a bench configuration, with the counter
+// of spec's tokenizer.
+func UseSequence(cfg *bench.Config, seq Sequence, spec workload.Spec) error {
+	cfg.Warmup, cfg.Prompts = seq.Warmup, seq.Measured
+	cfg.TokenSource, cfg.SequenceSHA256, cfg.DatasetSHA256 = seq.Set.TokenSource, seq.Set.SHA256, seq.Set.DatasetSHA256
+	counter, err := workload.NewCounter(spec.Tokenizer)
+	if err != nil {
+		return fmt.Errorf("tokenizer: %w", err)
+	}
+	cfg.Counter = bench.Counter{Count: counter.Count, Source: counter.Source}
+	cfg.Seed = uint64(spec.Seed)
+	return nil
+}
+
+// SLO turns the plan's *_p99_ms objectives into per-request thresholds.
+func SLO(p *plan.Plan) bench.SLO {
+	slo := bench.SLO{}
+	if s := p.SLO; s != nil {
+		for k, v := range map[string]*float64{"ttft_ms": s.TTFTP99Ms, "tpot_ms": s.TPOTP99Ms, "itl_ms": s.ITLP99Ms, "e2el_ms": s.E2ELP99Ms} {
+			if v != nil {
+				slo[k] = *v
+			}
+		}
+	}
+	return slo
+}
+
+// Declared is what the plan says about the target, for provenance.
+func Declared(p *plan.Plan) bench.Declared {
+	d := bench.Declared{EngineName: p.Engine.Kind, EngineVersion: p.Engine.Version, GPU: p.Hardware.GPU,
+		ModelRepo: p.Model.Repo, ModelRevision: p.Model.Revision, PriceObserved: p.Hardware.Price.Observed, PlanHash: p.Hash}
+	if p.Hardware.Device == "cpu" && p.Engine.Kind == "vllm" {
+		d.EngineName = "vllm-cpu"
+	}
+	if p.Hardware.Count > 1 {
+		d.GPU = fmt.Sprintf("%d x %s", p.Hardware.Count, p.Hardware.GPU)
+	}
+	return d
+}
+
+// EncodePrompts writes measured requests for another client: a ShareGPT
+// list (each prompt with an empty reply: vllm bench then needs
+// --sharegpt-output-len, as Forge's own fixed output length) or JSONL.
+func EncodePrompts(reqs []bench.Prompt, format string) ([]byte, error) {
+	type turn struct {
+		From  string `json:"from"`
+		Value string `json:"value"`
+	}
+	type conv struct {
+		ID            string `json:"id"`
+		Conversations []turn `json:"conversations"`
+	}
+	switch format {
+	case "sharegpt":
+		for _, r := range reqs {
+			if r.MaxTokens != reqs[0].MaxTokens {
+				return nil, fmt.Errorf("prompts: output lengths differ between requests (%d, %d), which vllm bench's sharegpt loader cannot be told; use --format jsonl", reqs[0].MaxTokens, r.MaxTokens)
+			}
+		}
+		out := make([]conv, len(reqs))
+		for i, r := range reqs {
+			out[i] = conv{ID: fmt.Sprintf("forge-%d", i), Conversations: []turn{{"human", r.Text}, {"gpt", ""}}}
+		}
+		b, err := json.MarshalIndent(out, "", " ")
+		return append(b, '\n'), err
+	case "jsonl":
+		var b []byte
+		for _, r := range reqs {
+			line, err := json.Marshal(struct {
+				Prompt       string `json:"prompt"`
+				MaxTokens    int    `json:"max_tokens"`
+				PromptTokens int    `json:"prompt_tokens"`
+			}{r.Text, r.MaxTokens, r.PromptTokens})
+			if err != nil {
+				return nil, err
+			}
+			b = append(append(b, line...), '\n')
+		}
+		return b, nil
+	}
+	return nil, fmt.Errorf("--format must be sharegpt or jsonl, got %q", format)
+}
+
+func fileExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
+}
