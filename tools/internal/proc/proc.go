@@ -129,11 +129,14 @@ func (p *Process) Stop(grace time.Duration) {
 	})
 }
 
-// Kill SIGKILLs the group at once and waits for the leader.
+// Kill SIGKILLs the group at once and waits for the leader, also while a
+// Stop is waiting out its grace period (the abort path must not wait).
 func (p *Process) Kill() {
 	if p == nil {
 		return
 	}
+	_ = syscall.Kill(-p.Pid(), syscall.SIGKILL)
+	<-p.done
 	p.once.Do(p.finish)
 }
 
