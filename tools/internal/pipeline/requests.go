@@ -22,9 +22,10 @@ import (
 )
 
 // Sequence is a sweep's request sequence: the warmup requests first, then
-// the measured ones, generated as one sequence so that the measured
-// requests are the same whatever the warmup. Every level sends Warmup
-// (unrecorded) then Measured.
+// the measured ones, generated as one sequence of warmup+measured requests.
+// Every level sends Warmup (unrecorded) then Measured, and the prediction
+// and vLLM's client in a parity run take the very same Measured slice, so
+// all of them carry one request_sequence_sha256 (Set.SHA256).
 type Sequence struct {
 	Warmup, Measured []bench.Prompt
 	Set              *workload.Set // the whole generated sequence; its SHA256 is request_sequence_sha256
