@@ -351,36 +351,30 @@ func (s textShifter) FillString(f font.Face, pt vg.Point, txt string) {
 // lines and shapes, where a rasteriser's choices show) and encodes the result.
 func mapEdgePixels(t *testing.T, data []byte, fn func(v uint8, x, y int) uint8) []byte {
 	t.Helper()
-	src, err := png.Decode(bytes.NewReader(data))
+	src, err := decodeRGBA(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := toPixels(src)
-	out := image.NewRGBA(image.Rect(0, 0, p.w, p.h))
-	copy(out.Pix, p.pix)
-	for y := range p.h {
-		for x := range p.w {
-			if !isEdge(p, x, y) {
+	out := image.NewRGBA(src.Rect)
+	copy(out.Pix, src.Pix)
+	b := src.Bounds()
+	at := func(x, y int) []uint8 { return src.Pix[src.PixOffset(x, y):][:4] }
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			edge := false
+			for _, n := range []image.Point{{x - 1, y}, {x + 1, y}, {x, y - 1}, {x, y + 1}} {
+				edge = edge || n.In(b) && !bytes.Equal(at(x, y), at(n.X, n.Y))
+			}
+			if !edge {
 				continue
 			}
 			i := out.PixOffset(x, y)
 			for c := range 3 {
-				out.Pix[i+c] = fn(p.at(x, y)[c], x, y)
+				out.Pix[i+c] = fn(src.Pix[i+c], x, y)
 			}
 		}
 	}
 	return encodePNG(t, out)
-}
-
-func (p pixels) at(x, y int) []uint8 { i := 4 * (y*p.w + x); return p.pix[i : i+4] }
-
-func isEdge(p pixels, x, y int) bool {
-	for _, n := range [][2]int{{x - 1, y}, {x + 1, y}, {x, y - 1}, {x, y + 1}} {
-		if n[0] >= 0 && n[0] < p.w && n[1] >= 0 && n[1] < p.h && !bytes.Equal(p.at(x, y), p.at(n[0], n[1])) {
-			return true
-		}
-	}
-	return false
 }
 
 func encodePNG(t *testing.T, img image.Image) []byte {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/draw"
 	"image/png"
 	"io"
 	"maps"
@@ -280,38 +281,41 @@ type pngDiff struct {
 // at the top of this file; nil means the same chart. The pngDiff is filled in
 // whenever both images decode to the same size.
 func comparePNG(got, want []byte) (pngDiff, error) {
-	gi, err := png.Decode(bytes.NewReader(got))
+	if bytes.Equal(got, want) {
+		return pngDiff{}, nil
+	}
+	g, err := decodeRGBA(got)
 	if err != nil {
 		return pngDiff{}, fmt.Errorf("got: %w", err)
 	}
-	wi, err := png.Decode(bytes.NewReader(want))
+	w, err := decodeRGBA(want)
 	if err != nil {
 		return pngDiff{}, fmt.Errorf("golden: %w", err)
 	}
-	if gi.Bounds().Size() != wi.Bounds().Size() {
-		return pngDiff{}, fmt.Errorf("size %v, want %v", gi.Bounds().Size(), wi.Bounds().Size())
+	size := g.Bounds().Size()
+	if size != w.Bounds().Size() {
+		return pngDiff{}, fmt.Errorf("size %v, want %v", size, w.Bounds().Size())
 	}
-	g, w := toPixels(gi), toPixels(wi)
-	gs, ws := g.boxSums(pngRadius), w.boxSums(pngRadius)
+	const r = pngRadius
+	sums := boxSums(g, w, r)
 	var d pngDiff
-	for y := range g.h {
-		for x := range g.w {
-			i := 4 * (y*g.w + x)
-			if !bytes.Equal(g.pix[i:i+4], w.pix[i:i+4]) {
+	for y := range size.Y {
+		for x := range size.X {
+			gp, wp := g.Pix[g.PixOffset(x, y):][:4], w.Pix[w.PixOffset(x, y):][:4]
+			if !bytes.Equal(gp, wp) {
 				d.changed++
 			}
-			n := g.boxArea(x, y, pngRadius)
+			n := int32((min(x+r, size.X-1) - max(x-r, 0) + 1) * (min(y+r, size.Y-1) - max(y-r, 0) + 1))
 			worst := 0
-			for c := range 4 {
-				diff := gs[i+c] - ws[i+c]
-				worst = max(worst, (max(diff, -diff)+n/2)/n) // mean difference, rounded
+			for _, s := range sums[4*(y*size.X+x):][:4] {
+				worst = max(worst, int((max(s, -s)+n/2)/n)) // the mean's difference, rounded
 			}
 			d.maxDiff = max(d.maxDiff, worst)
 			if worst > pngChannelTol {
-				if r := image.Rect(x, y, x+1, y+1); d.bad == 0 {
-					d.box = r
+				if p := image.Rect(x, y, x+1, y+1); d.bad == 0 {
+					d.box = p
 				} else {
-					d.box = d.box.Union(r)
+					d.box = d.box.Union(p)
 				}
 				d.bad++
 			}
@@ -319,57 +323,52 @@ func comparePNG(got, want []byte) (pngDiff, error) {
 	}
 	if d.bad > pngMaxBadPixels {
 		return d, fmt.Errorf("%d pixels (at most %d may) differ by more than %d levels in the mean of their %d×%d neighbourhood, within %v; largest difference %d levels; %d pixels changed at all",
-			d.bad, pngMaxBadPixels, pngChannelTol, 2*pngRadius+1, 2*pngRadius+1, d.box, d.maxDiff, d.changed)
+			d.bad, pngMaxBadPixels, pngChannelTol, 2*r+1, 2*r+1, d.box, d.maxDiff, d.changed)
 	}
 	return d, nil
 }
 
-// pixels is an image as 8-bit RGBA, row-major, 4 bytes a pixel.
-type pixels struct {
-	w, h int
-	pix  []uint8
-}
-
-func toPixels(img image.Image) pixels {
-	b := img.Bounds()
-	p := pixels{w: b.Dx(), h: b.Dy(), pix: make([]uint8, 0, 4*b.Dx()*b.Dy())}
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			r, g, bl, a := img.At(x, y).RGBA()
-			p.pix = append(p.pix, uint8(r>>8), uint8(g>>8), uint8(bl>>8), uint8(a>>8))
-		}
+// decodeRGBA decodes a PNG into 8-bit RGBA with its origin at (0, 0), so that
+// two images compare the same way whatever colour type the encoder chose.
+func decodeRGBA(data []byte) (*image.RGBA, error) {
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
 	}
-	return p
+	if rgba, ok := img.(*image.RGBA); ok && rgba.Rect.Min == (image.Point{}) {
+		return rgba, nil
+	}
+	b := img.Bounds()
+	rgba := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(rgba, rgba.Bounds(), img, b.Min, draw.Src)
+	return rgba, nil
 }
 
-// boxArea is the number of pixels in the (2r+1)×(2r+1) box around (x, y),
-// clipped to the image.
-func (p pixels) boxArea(x, y, r int) int {
-	return (min(x+r, p.w-1) - max(x-r, 0) + 1) * (min(y+r, p.h-1) - max(y-r, 0) + 1)
-}
-
-// boxSums returns, for each pixel and channel, the sum of that channel over
-// the (2r+1)×(2r+1) box around the pixel, clipped to the image, by way of a
-// summed-area table.
-func (p pixels) boxSums(r int) []int {
-	w1 := p.w + 1
-	sat := make([]int, 4*w1*(p.h+1)) // sat[4*(y*w1+x)+c]: sum over [0,x)×[0,y)
-	for y := range p.h {
-		for x := range p.w {
+// boxSums returns, for each pixel and channel of two images of the same size,
+// the sum over the (2r+1)×(2r+1) box around the pixel, clipped to the image,
+// of g's value minus w's: (2r+1)² times the difference of the means. It uses a
+// summed-area table of the differences.
+func boxSums(g, w *image.RGBA, r int) []int32 {
+	size := g.Bounds().Size()
+	w1 := size.X + 1
+	sat := make([]int32, 4*w1*(size.Y+1)) // sat[4*(y*w1+x)+c]: sum over [0,x)×[0,y)
+	for y := range size.Y {
+		for x := range size.X {
+			gp, wp := g.Pix[g.PixOffset(x, y):][:4], w.Pix[w.PixOffset(x, y):][:4]
+			i, up, left, diag := 4*((y+1)*w1+x+1), 4*(y*w1+x+1), 4*((y+1)*w1+x), 4*(y*w1+x)
 			for c := range 4 {
-				sat[4*((y+1)*w1+x+1)+c] = int(p.pix[4*(y*p.w+x)+c]) +
-					sat[4*(y*w1+x+1)+c] + sat[4*((y+1)*w1+x)+c] - sat[4*(y*w1+x)+c]
+				sat[i+c] = int32(gp[c]) - int32(wp[c]) + sat[up+c] + sat[left+c] - sat[diag+c]
 			}
 		}
 	}
-	out := make([]int, len(p.pix))
-	for y := range p.h {
-		y0, y1 := max(y-r, 0), min(y+r, p.h-1)+1
-		for x := range p.w {
-			x0, x1 := max(x-r, 0), min(x+r, p.w-1)+1
+	out := make([]int32, 4*size.X*size.Y)
+	for y := range size.Y {
+		y0, y1 := max(y-r, 0), min(y+r, size.Y-1)+1
+		for x := range size.X {
+			x0, x1 := max(x-r, 0), min(x+r, size.X-1)+1
+			a, b, c4, d := 4*(y1*w1+x1), 4*(y0*w1+x1), 4*(y1*w1+x0), 4*(y0*w1+x0)
 			for c := range 4 {
-				out[4*(y*p.w+x)+c] = sat[4*(y1*w1+x1)+c] - sat[4*(y0*w1+x1)+c] -
-					sat[4*(y1*w1+x0)+c] + sat[4*(y0*w1+x0)+c]
+				out[4*(y*size.X+x)+c] = sat[a+c] - sat[b+c] - sat[c4+c] + sat[d+c]
 			}
 		}
 	}

@@ -6,8 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/forge-bench/forge/tools/internal/bench"
@@ -176,16 +174,16 @@ func benchConfig(ctx context.Context, f benchFlags, set map[string]bool) (bench.
 		return cfg, usageErr("--api must be completions or chat, got %q", cfg.Client.API)
 	}
 	if set["concurrency"] || set["rate"] || f.planPath == "" {
-		levels, err := parseLevels(f.concurrency, f.rate)
+		levels, err := bench.ParseLevels(f.concurrency, f.rate)
 		if err != nil {
-			return cfg, err
+			return cfg, usageErr("%v", err)
 		}
 		cfg.Levels = levels
 	}
 	if set["slo"] || f.planPath == "" {
-		slo, err := parseSLO(f.slo)
+		slo, err := bench.ParseSLO(f.slo)
 		if err != nil {
-			return cfg, err
+			return cfg, usageErr("%v", err)
 		}
 		cfg.SLO = slo
 	}
@@ -229,48 +227,4 @@ func readPlan(path string) (*plan.Plan, error) {
 		return nil, problems("%s: %v", path, err)
 	}
 	return &p, nil
-}
-
-func parseLevels(conc, rate string) ([]bench.Level, error) {
-	var out []bench.Level
-	for _, part := range []struct{ kind, list string }{{"concurrency", conc}, {"rate", rate}} {
-		if part.list == "" {
-			continue
-		}
-		prev := 0.0
-		for _, s := range strings.Split(part.list, ",") {
-			v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-			if err != nil || v <= 0 || (part.kind == "concurrency" && v != float64(int(v))) {
-				return nil, usageErr("--%s: %q is not a positive %s", part.kind, s, map[string]string{"concurrency": "integer", "rate": "number"}[part.kind])
-			}
-			if v <= prev {
-				return nil, usageErr("--%s must be ascending without repeats, got %s", part.kind, part.list)
-			}
-			prev = v
-			out = append(out, bench.Level{Kind: part.kind, Value: v, Index: len(out)})
-		}
-	}
-	if len(out) == 0 {
-		return nil, usageErr("give --concurrency and/or --rate levels")
-	}
-	return out, nil
-}
-
-// parseSLO reads ttft_p99_ms=2000,tpot_p99_ms=100 (the experiment's names)
-// or ttft_ms=2000 into per-request thresholds keyed ttft_ms, tpot_ms, …
-func parseSLO(s string) (bench.SLO, error) {
-	out := bench.SLO{}
-	if s == "" {
-		return out, nil
-	}
-	for _, kv := range strings.Split(s, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
-		x, err := strconv.ParseFloat(v, 64)
-		key := strings.Replace(k, "_p99_ms", "_ms", 1)
-		if !ok || err != nil || x <= 0 || !map[string]bool{"ttft_ms": true, "tpot_ms": true, "itl_ms": true, "e2el_ms": true}[key] {
-			return nil, usageErr("--slo: %q: want name=milliseconds with name one of ttft_p99_ms, tpot_p99_ms, itl_p99_ms, e2el_p99_ms", kv)
-		}
-		out[key] = x
-	}
-	return out, nil
 }

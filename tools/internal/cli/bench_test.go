@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forge-bench/forge/tools/internal/bench"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -36,9 +37,9 @@ func TestParseLevels(t *testing.T) {
 		{"", "", "", true},
 	}
 	for _, tt := range tests {
-		levels, err := parseLevels(tt.conc, tt.rate)
+		levels, err := bench.ParseLevels(tt.conc, tt.rate)
 		if (err != nil) != tt.err {
-			t.Errorf("parseLevels(%q, %q) error = %v", tt.conc, tt.rate, err)
+			t.Errorf("bench.ParseLevels(%q, %q) error = %v", tt.conc, tt.rate, err)
 			continue
 		}
 		var got []string
@@ -49,19 +50,19 @@ func TestParseLevels(t *testing.T) {
 			got = append(got, fmt.Sprintf("%s:%g", l.Kind, l.Value))
 		}
 		if strings.Join(got, " ") != tt.want {
-			t.Errorf("parseLevels(%q, %q) = %v, want %s", tt.conc, tt.rate, got, tt.want)
+			t.Errorf("bench.ParseLevels(%q, %q) = %v, want %s", tt.conc, tt.rate, got, tt.want)
 		}
 	}
 }
 
 func TestParseSLO(t *testing.T) {
-	got, err := parseSLO("ttft_p99_ms=2000, tpot_ms=100")
+	got, err := bench.ParseSLO("ttft_p99_ms=2000, tpot_ms=100")
 	if err != nil || got["ttft_ms"] != 2000 || got["tpot_ms"] != 100 || len(got) != 2 {
 		t.Errorf("parseSLO = %v, %v", got, err)
 	}
 	for _, bad := range []string{"ttft=1", "ttft_p99_ms=-1", "qps_ms=3", "ttft_p99_ms"} {
-		if _, err := parseSLO(bad); err == nil {
-			t.Errorf("parseSLO(%q) accepted", bad)
+		if _, err := bench.ParseSLO(bad); err == nil {
+			t.Errorf("bench.ParseSLO(%q) accepted", bad)
 		}
 	}
 }

@@ -34,7 +34,7 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	var p *plan.Plan
 	runDir := pos[0]
 	if fileExists(filepath.Join(runDir, rundir.PlanFile)) {
-		if p, err = planOf(runDir); err != nil {
+		if p, err = readPlan(filepath.Join(runDir, rundir.PlanFile)); err != nil {
 			return err
 		}
 		return evalAt(ctx, out, p, runDir, *baseURL, *lmEval, *resultsDir)

@@ -4,11 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/forge-bench/forge/tools/internal/observe"
 	"github.com/forge-bench/forge/tools/internal/pipeline"
@@ -116,7 +113,7 @@ func observeCheck(ctx context.Context, env Env, args []string) error {
 	if len(pos) != 1 {
 		return usageErr("observe check wants a stack directory or a dashboard JSON file")
 	}
-	d, uid, err := loadStack(pos[0])
+	d, uid, err := observe.LoadStack(pos[0])
 	if err != nil {
 		return err
 	}
@@ -141,39 +138,6 @@ func observeCheck(ctx context.Context, env Env, args []string) error {
 		overrides[k] = v
 	}
 	return pipeline.ReportQueries(pipeline.Out{Stdout: env.Stdout, Stderr: env.Stderr}, c.RunQueries(ctx, d, observe.Values(d, overrides), time.Now()))
-}
-
-// loadStack reads a dashboard and the datasource uid it must use: from a
-// stack directory, the provisioned datasource's uid; for a lone file,
-// Forge's uid.
-func loadStack(path string) (observe.Dashboard, string, error) {
-	uid := observe.DatasourceUID
-	file := path
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		file = filepath.Join(path, observe.DashboardFile)
-		b, err := os.ReadFile(filepath.Join(path, observe.DatasourceFile))
-		if err != nil {
-			return observe.Dashboard{}, "", problems("%v (write the stack with forge observe config)", err)
-		}
-		var doc struct {
-			Datasources []struct {
-				UID string `yaml:"uid"`
-			} `yaml:"datasources"`
-		}
-		if err := yaml.Unmarshal(b, &doc); err != nil || len(doc.Datasources) != 1 || doc.Datasources[0].UID == "" {
-			return observe.Dashboard{}, "", problems("%s: want one datasource with a uid (%v)", filepath.Join(path, observe.DatasourceFile), err)
-		}
-		uid = doc.Datasources[0].UID
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return observe.Dashboard{}, "", problems("%v", err)
-	}
-	d, err := observe.Decode(b)
-	if err != nil {
-		return d, "", problems("%s: %v", file, err)
-	}
-	return d, uid, nil
 }
 
 // observeUp runs the stack: the experiment's engine, Prometheus, Grafana

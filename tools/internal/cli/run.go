@@ -9,7 +9,6 @@ import (
 
 	"github.com/forge-bench/forge/tools/internal/bench"
 	"github.com/forge-bench/forge/tools/internal/pipeline"
-	"github.com/forge-bench/forge/tools/internal/plan"
 	"github.com/forge-bench/forge/tools/internal/rundir"
 )
 
@@ -85,9 +84,4 @@ func runTarget(pos []string, resume string) (string, error) {
 		return "", usageErr("--resume %s is a run of %s; give no other experiment name", resume, p.Experiment)
 	}
 	return p.Experiment, nil
-}
-
-// planOf is a plan read back from a run directory.
-func planOf(runDir string) (*plan.Plan, error) {
-	return readPlan(filepath.Join(runDir, rundir.PlanFile))
 }

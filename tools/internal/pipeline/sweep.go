@@ -80,7 +80,11 @@ func (sw *sweep) run(ctx context.Context, todo []plan.Level) string {
 		sw.sums = append(sw.sums, sums...)
 		sw.record(lvl, sums, cause() != "", sctx.Err() != nil)
 		if err != nil {
-			sw.benchErr = err
+			// A level cut short by Ctrl-C or the engine's death (its
+			// warmup fails, say) is that, not a bench failure.
+			if sctx.Err() == nil {
+				sw.benchErr = err
+			}
 			break
 		}
 		if sctx.Err() != nil || len(sums) == 0 {
