@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/forge-bench/forge/tools/internal/provenance"
 	openai "github.com/sashabaranov/go-openai"
 )
 
@@ -78,27 +79,13 @@ func newClient(cfg ClientConfig, rt http.RoundTripper) *Client {
 	}
 	hc := &http.Client{Transport: &extraBody{base: base, extra: extra}}
 	oc := openai.DefaultConfig(cfg.APIKey)
-	oc.BaseURL = APIBase(cfg.BaseURL)
+	oc.BaseURL = provenance.APIBase(cfg.BaseURL)
 	oc.HTTPClient = hc
 	// vLLM separates events with blank lines, which go-openai counts as
 	// "empty messages"; keep-alive comments add more. Raise the limit so
 	// that only a truly broken stream trips it.
 	oc.EmptyMessagesLimit = 1 << 20
 	return &Client{oa: openai.NewClientWithConfig(oc), cfg: cfg, timeout: cfg.Timeout, http: &http.Client{Transport: base, Timeout: 30 * time.Second}}
-}
-
-// APIBase returns the OpenAI base URL (ending in /v1) for a server URL.
-func APIBase(base string) string {
-	base = strings.TrimRight(base, "/")
-	if strings.HasSuffix(base, "/v1") {
-		return base
-	}
-	return base + "/v1"
-}
-
-// ServerURL strips a trailing /v1 to reach /metrics, /version and /health.
-func ServerURL(base string) string {
-	return strings.TrimSuffix(strings.TrimRight(base, "/"), "/v1")
 }
 
 // Do sends one streaming request and returns its timeline. It never

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/forge-bench/forge/schemas"
+	"github.com/forge-bench/forge/tools/internal/provenance"
 	"github.com/forge-bench/forge/tools/internal/scrape"
 )
 
@@ -16,36 +17,36 @@ type SLO map[string]float64
 
 // Summary is one level's result (schema forge.bench.summary/v1).
 type Summary struct {
-	Schema               string         `json:"schema"`
-	RunID                string         `json:"run_id"`
-	Experiment           string         `json:"experiment"`
-	Level                Level          `json:"level"`
-	Predicted            bool           `json:"predicted"`
-	Source               string         `json:"source"`
-	API                  string         `json:"api,omitempty"`
-	TokenSource          string         `json:"token_source,omitempty"`
-	StartedAt            string         `json:"started_at"`
-	FinishedAt           string         `json:"finished_at"`
-	DurationS            float64        `json:"duration_s"`
-	NumPrompts           int            `json:"num_prompts"`
-	Completed            int            `json:"completed"`
-	Failed               int            `json:"failed"`
-	FailuresByReason     map[string]int `json:"failures_by_reason"`
-	Warmup               int            `json:"warmup"`
-	LateSends            int            `json:"late_sends"`
-	Incomplete           bool           `json:"incomplete"`
-	RequestThroughput    float64        `json:"request_throughput"`
-	OutputThroughput     float64        `json:"output_throughput"`
-	TotalTokenThroughput float64        `json:"total_token_throughput"`
-	TotalInputTokens     int            `json:"total_input_tokens"`
-	TotalOutputTokens    int            `json:"total_output_tokens"`
-	Goodput              Goodput        `json:"goodput"`
-	TTFT                 Stats          `json:"ttft_ms"`
-	TPOT                 Stats          `json:"tpot_ms"`
-	ITL                  Stats          `json:"itl_ms"`
-	E2EL                 Stats          `json:"e2el_ms"`
-	Server               *scrape.View   `json:"server,omitempty"`
-	Provenance           Provenance     `json:"provenance"`
+	Schema               string            `json:"schema"`
+	RunID                string            `json:"run_id"`
+	Experiment           string            `json:"experiment"`
+	Level                Level             `json:"level"`
+	Predicted            bool              `json:"predicted"`
+	Source               string            `json:"source"`
+	API                  string            `json:"api,omitempty"`
+	TokenSource          string            `json:"token_source,omitempty"`
+	StartedAt            string            `json:"started_at"`
+	FinishedAt           string            `json:"finished_at"`
+	DurationS            float64           `json:"duration_s"`
+	NumPrompts           int               `json:"num_prompts"`
+	Completed            int               `json:"completed"`
+	Failed               int               `json:"failed"`
+	FailuresByReason     map[string]int    `json:"failures_by_reason"`
+	Warmup               int               `json:"warmup"`
+	LateSends            int               `json:"late_sends"`
+	Incomplete           bool              `json:"incomplete"`
+	RequestThroughput    float64           `json:"request_throughput"`
+	OutputThroughput     float64           `json:"output_throughput"`
+	TotalTokenThroughput float64           `json:"total_token_throughput"`
+	TotalInputTokens     int               `json:"total_input_tokens"`
+	TotalOutputTokens    int               `json:"total_output_tokens"`
+	Goodput              Goodput           `json:"goodput"`
+	TTFT                 Stats             `json:"ttft_ms"`
+	TPOT                 Stats             `json:"tpot_ms"`
+	ITL                  Stats             `json:"itl_ms"`
+	E2EL                 Stats             `json:"e2el_ms"`
+	Server               *scrape.View      `json:"server,omitempty"`
+	Provenance           provenance.Record `json:"provenance"`
 }
 
 // Goodput is vLLM's goodput plus whether the level as a whole meets the SLO.
@@ -69,7 +70,7 @@ type LevelRun struct {
 // duration from the first send to the last completion; throughputs over it
 // counting completed requests only; latency statistics over completed
 // requests, ITL pooled over every gap of every completed request.
-func (lr LevelRun) Summarize(runID, experiment string, slo SLO, prov Provenance) Summary {
+func (lr LevelRun) Summarize(runID, experiment string, slo SLO, prov provenance.Record) Summary {
 	s := Summary{Schema: schemas.BenchSummary, RunID: runID, Experiment: experiment, Level: lr.Level, Source: "forge",
 		StartedAt: lr.Start.UTC().Format(time.RFC3339Nano), FinishedAt: lr.End.UTC().Format(time.RFC3339Nano),
 		NumPrompts: lr.NumPrompts, Warmup: lr.Warmup, Incomplete: lr.Incomplete,

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/forge-bench/forge/schemas"
+	"github.com/forge-bench/forge/tools/internal/provenance"
 	"github.com/forge-bench/forge/tools/internal/scrape"
 )
 
@@ -32,7 +33,7 @@ type Config struct {
 	TokenSource    string // how prompt lengths were counted
 	DatasetSHA256  string
 	SequenceSHA256 string
-	Declared       Declared
+	Declared       provenance.Declared
 	ScrapeInterval time.Duration // 0: before/after only
 	NoScrape       bool
 	Out            string
@@ -68,14 +69,14 @@ func Run(ctx context.Context, cfg Config) ([]Summary, error) {
 		return nil, err
 	}
 	c := NewClient(cfg.Client)
-	prov := DiscoverProvenance(ctx, c.http, cfg.Client.BaseURL, cfg.Client.Model, cfg.Declared)
+	prov := provenance.Discover(ctx, c.http, cfg.Client.BaseURL, cfg.Client.Model, cfg.Declared)
 	if cfg.DatasetSHA256 != "" {
 		prov.DatasetSHA256 = &cfg.DatasetSHA256
 	}
 	if cfg.SequenceSHA256 != "" {
 		prov.RequestSequenceSHA256 = &cfg.SequenceSHA256
 	}
-	metricsURL := ServerURL(cfg.Client.BaseURL) + "/metrics"
+	metricsURL := provenance.ServerURL(cfg.Client.BaseURL) + "/metrics"
 	cfg.Exporter.start(cfg)
 	var out []Summary
 	for _, lvl := range cfg.Levels {
@@ -93,7 +94,7 @@ func Run(ctx context.Context, cfg Config) ([]Summary, error) {
 	return out, nil
 }
 
-func runOne(ctx context.Context, c *Client, cfg Config, lvl Level, prov Provenance, metricsURL string) (*Summary, error) {
+func runOne(ctx context.Context, c *Client, cfg Config, lvl Level, prov provenance.Record, metricsURL string) (*Summary, error) {
 	stem := filepath.Join(cfg.Out, LevelName(lvl))
 	spec := LevelSpec{Level: lvl, RunID: cfg.RunID, Prompts: cfg.Prompts, Warmup: cfg.Warmup, Burstiness: cfg.Burstiness,
 		MaxConcurrency: cfg.MaxConcurrency, MaxDuration: cfg.MaxDuration, Seed: cfg.Seed + uint64(lvl.Index), Counter: cfg.Counter, Exporter: cfg.Exporter}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/forge-bench/forge/schemas"
+	"github.com/forge-bench/forge/tools/internal/provenance"
 )
 
 // TestVLLMDefinitions runs recorded request timelines (send time, chunk
@@ -50,7 +51,7 @@ func TestVLLMDefinitions(t *testing.T) {
 		}
 	}
 	rev, sha := "0123456789abcdef0123456789abcdef01234567", "68bf784305d30824de71732c59e53ebb00780e4fd136b0382cd7dee7f08ea5d3"
-	prov := Provenance{ForgeVersion: "test", ForgeCommit: "unknown", Engine: Engine{Name: "vllm", Version: "0.11.0"}, GPU: "NVIDIA RTX A5000",
+	prov := provenance.Record{ForgeVersion: "test", ForgeCommit: "unknown", Engine: provenance.Engine{Name: "vllm", Version: "0.11.0"}, GPU: "NVIDIA RTX A5000",
 		GPUSource: "declared", ModelRepo: "org/model", ModelRevision: &rev, ServedModel: "m", BaseURL: "http://127.0.0.1:8000", DatasetSHA256: &sha}
 	s := lr.Summarize("r", "e", SLO{"ttft_ms": 150, "tpot_ms": 25}, prov)
 

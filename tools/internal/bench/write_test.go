@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/forge-bench/forge/tools/internal/provenance"
 )
 
 // fullDisk passes left bytes to w and then fails, having written the part
@@ -198,7 +200,7 @@ func TestWriteLevels(t *testing.T) {
 			r.Level, r.RequestIndex, r.ActualSendS, r.DoneS, r.Error = lr.Level, j, float64(j)/10, float64(j)/10+0.05, "<&>"
 			lr.Records = append(lr.Records, r)
 		}
-		lrs, sums = append(lrs, lr), append(sums, lr.Summarize("r", "e", nil, Provenance{}))
+		lrs, sums = append(lrs, lr), append(sums, lr.Summarize("r", "e", nil, provenance.Record{}))
 	}
 	dir := filepath.Join(t.TempDir(), "predicted")
 	if err := WriteLevels(dir, lrs, sums); err != nil {

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"github.com/forge-bench/forge/tools/internal/bench"
 	"github.com/forge-bench/forge/tools/internal/pipeline"
 	"github.com/forge-bench/forge/tools/internal/plan"
+	"github.com/forge-bench/forge/tools/internal/provenance"
 	"github.com/forge-bench/forge/tools/internal/rundir"
 )
 
@@ -51,7 +51,7 @@ func runEval(ctx context.Context, env Env, args []string) error {
 }
 
 func evalAt(ctx context.Context, out pipeline.Out, p *plan.Plan, runDir, baseURL, lmEval, resultsDir string) error {
-	base := bench.ServerURL(baseURL)
+	base := provenance.ServerURL(baseURL)
 	if base == "" {
 		base = fmt.Sprintf("http://%s:%d", p.Engine.Host, p.Engine.Port)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/forge-bench/forge/schemas"
 	"github.com/forge-bench/forge/tools/internal/bench"
 	"github.com/forge-bench/forge/tools/internal/plan"
+	"github.com/forge-bench/forge/tools/internal/provenance"
 )
 
 // HoursPerMonth is 8760 h / 12: a GPU rented around the clock for a month.
@@ -22,22 +23,22 @@ const HoursPerMonth = 730.0
 
 // Report is cost.json (schema forge.cost.report/v1). Field order is the JSON order.
 type Report struct {
-	Schema           string           `json:"schema"`
-	RunID            string           `json:"run_id"`
-	Experiment       string           `json:"experiment"`
-	Formula          string           `json:"formula"`
-	ThroughputSource string           `json:"throughput_source"`
-	GPU              GPU              `json:"gpu"`
-	Price            plan.Price       `json:"price"`
-	Owned            *Owned           `json:"owned,omitempty"`
-	Mix              Mix              `json:"mix"`
-	Levels           []Level          `json:"levels"`
-	Headline         Headline         `json:"headline"`
-	Sensitivity      []Point          `json:"sensitivity"`
-	Goodput          Goodput          `json:"goodput"`
-	APIs             []API            `json:"apis"`
-	Inputs           []Input          `json:"inputs"`
-	Provenance       bench.Provenance `json:"provenance"`
+	Schema           string            `json:"schema"`
+	RunID            string            `json:"run_id"`
+	Experiment       string            `json:"experiment"`
+	Formula          string            `json:"formula"`
+	ThroughputSource string            `json:"throughput_source"`
+	GPU              GPU               `json:"gpu"`
+	Price            plan.Price        `json:"price"`
+	Owned            *Owned            `json:"owned,omitempty"`
+	Mix              Mix               `json:"mix"`
+	Levels           []Level           `json:"levels"`
+	Headline         Headline          `json:"headline"`
+	Sensitivity      []Point           `json:"sensitivity"`
+	Goodput          Goodput           `json:"goodput"`
+	APIs             []API             `json:"apis"`
+	Inputs           []Input           `json:"inputs"`
+	Provenance       provenance.Record `json:"provenance"`
 	// Incomplete is the run's banner when it is not complete (priced only
 	// with --allow-incomplete); empty for a complete run.
 	Incomplete string `json:"incomplete,omitempty"`

@@ -10,9 +10,6 @@ import (
 	"github.com/forge-bench/forge/tools/internal/rundir"
 )
 
-// FileName is the cost report's name inside a run directory.
-const FileName = "cost.json"
-
 // ForRun prices a loaded run: its measured summaries, or the prediction when
 // it measured nothing. The returned bytes are the canonical cost.json; the
 // same files always give the same bytes.

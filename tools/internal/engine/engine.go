@@ -12,12 +12,14 @@ import (
 	"fmt"
 	"io"
 	"net"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/forge-bench/forge/tools/internal/plan"
@@ -46,6 +48,7 @@ type Engine struct {
 	served  chan struct{}      // the twin's Serve returned
 	grace   time.Duration
 	died    chan struct{}
+	quit    chan struct{} // closed by Stop: the watcher ends
 	mu      sync.Mutex
 	cause   string
 	stopped bool
@@ -71,7 +74,7 @@ func Start(ctx context.Context, p *plan.Plan, dir string, o Options) (*Engine, e
 		o.TimeScale = 1
 	}
 	addr := net.JoinHostPort(p.Engine.Host, strconv.Itoa(p.Engine.Port))
-	e := &Engine{Kind: p.Engine.Kind, died: make(chan struct{}), grace: o.StopGrace}
+	e := &Engine{Kind: p.Engine.Kind, died: make(chan struct{}), quit: make(chan struct{}), grace: o.StopGrace}
 	if p.Engine.Kind == "twin" {
 		t, err := NewTwin(p, addr, TwinOptions{TimeScale: o.TimeScale, Seed: int64(p.Engine.Seed), AnyPort: true, Faults: twin.Faults{}})
 		if err != nil {
@@ -131,16 +134,64 @@ func startChild(p *plan.Plan, dir, addr string, e *Engine, o Options) error {
 }
 
 // watch closes died when the child exits on its own, with the cause read
-// from its log.
+// from its log, or when its port refuses /health probes several times in a
+// row (the API server is gone although the group's leader lives, e.g. a
+// wrapper script). A slow answer is not death: under full load /health may
+// take seconds, and only a refused connection counts.
 func (e *Engine) watch() {
-	<-e.p.Done()
+	refused := 0
+	t := time.NewTicker(healthEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.p.Done():
+			e.die(fmt.Sprintf("%s exited (%v)", e.Kind, e.p.Err()))
+			return
+		case <-e.quit:
+			return
+		case <-t.C:
+			if refusedConn(e.URL) {
+				refused++
+			} else {
+				refused = 0
+			}
+			if refused >= healthRefusals {
+				e.die(fmt.Sprintf("%s refuses connections on %s (%d probes of /health %s apart)", e.Kind, e.URL, refused, healthEvery))
+				return
+			}
+		}
+	}
+}
+
+// Probing /health: how often, and how many refused connections in a row
+// make the engine dead.
+const (
+	healthEvery    = 2 * time.Second
+	healthRefusals = 3
+)
+
+func (e *Engine) die(what string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.stopped {
 		return
 	}
-	e.cause = e.diagnosis(fmt.Sprintf("%s exited (%v)", e.Kind, e.p.Err()))
+	e.cause = e.diagnosis(what)
 	close(e.died)
+}
+
+// refusedConn says whether a TCP connection to url's host is refused.
+func refusedConn(url string) bool {
+	u, err := neturl.Parse(url)
+	if err != nil {
+		return false
+	}
+	c, err := net.DialTimeout("tcp", u.Host, time.Second)
+	if err != nil {
+		return errors.Is(err, syscall.ECONNREFUSED)
+	}
+	c.Close()
+	return false
 }
 
 // Died is closed when the engine ended without being stopped; never for
@@ -164,6 +215,7 @@ func (e *Engine) Stop() {
 		e.mu.Lock()
 		e.stopped = true
 		e.mu.Unlock()
+		close(e.quit)
 		if e.cancel != nil {
 			e.cancel()
 			<-e.served

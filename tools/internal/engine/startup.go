@@ -7,8 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/forge-bench/forge/tools/internal/bench"
 	"github.com/forge-bench/forge/tools/internal/plan"
+	"github.com/forge-bench/forge/tools/internal/provenance"
 )
 
 // CheckStartup reads the healthy server's startup log, checks what vLLM
@@ -16,7 +16,7 @@ import (
 // max_num_batched_tokens, max_model_len, KV cache), prints each finding to
 // w and returns the record that goes into every summary's provenance; nil
 // for the twin, which has no log.
-func (e *Engine) CheckStartup(p *plan.Plan, dir string, w io.Writer) *bench.Startup {
+func (e *Engine) CheckStartup(p *plan.Plan, dir string, w io.Writer) *provenance.Startup {
 	if e.LogPath == "" {
 		return nil
 	}
@@ -38,7 +38,7 @@ func (e *Engine) CheckStartup(p *plan.Plan, dir string, w io.Writer) *bench.Star
 	if err != nil {
 		rel = e.LogPath
 	}
-	out := &bench.Startup{LogFile: filepath.ToSlash(rel), Platform: s.Platform, AttentionBackend: s.AttentionBackend,
+	out := &provenance.Startup{LogFile: filepath.ToSlash(rel), Platform: s.Platform, AttentionBackend: s.AttentionBackend,
 		QuantKernel: s.QuantKernel, MaxModelLen: s.MaxModelLen, MaxNumSeqs: s.MaxNumSeqs,
 		MaxNumBatchedTokens: s.MaxNumBatchedTokens, KVCacheTokens: s.KVCacheTokens, KVBlocks: s.KVBlocks,
 		MaxConcurrency: s.MaxConcurrency, Findings: []string{}}

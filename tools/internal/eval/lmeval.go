@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/forge-bench/forge/schemas"
-	"github.com/forge-bench/forge/tools/internal/bench"
+	"github.com/forge-bench/forge/tools/internal/provenance"
 )
 
 // LMEval is what Forge reads from lm-evaluation-harness's results file
@@ -120,7 +120,7 @@ func ParseLMEval(name string, b []byte) (*LMEval, error) {
 type RunOptions struct {
 	RunID, Experiment string
 	Model             Model
-	Provenance        bench.Provenance
+	Provenance        provenance.Record
 	// Tasks maps an lm-eval task name (gsm8k_forge, Forge's offline
 	// definition) to the experiment's task name (gsm8k) and the one metric
 	// and filter the experiment reports.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/forge-bench/forge/tools/internal/bench"
+	"github.com/forge-bench/forge/tools/internal/provenance"
 	"github.com/forge-bench/forge/tools/internal/results"
 )
 
@@ -97,7 +97,7 @@ func testParseLMEval(t *testing.T, dir, lmTask, metric, filter, name string) {
 	rev := strings.Repeat("d", 64)
 	run, err := got.ToRun(RunOptions{RunID: "20261123T181308Z-test", Experiment: "rehearsal",
 		Model:      Model{Repo: "HuggingFaceTB/SmolLM2-135M-Instruct", Revision: rev, ServedName: "smollm2-135m-instruct"},
-		Provenance: bench.Provenance{ForgeVersion: "test", ForgeCommit: "unknown", GPUSource: "declared", Engine: bench.Engine{Name: "vllm-cpu", Version: "0.11.0"}, GPU: "cpu", ModelRepo: "HuggingFaceTB/SmolLM2-135M-Instruct", ModelRevision: &rev},
+		Provenance: provenance.Record{ForgeVersion: "test", ForgeCommit: "unknown", GPUSource: "declared", Engine: provenance.Engine{Name: "vllm-cpu", Version: "0.11.0"}, GPU: "cpu", ModelRepo: "HuggingFaceTB/SmolLM2-135M-Instruct", ModelRevision: &rev},
 		Tasks:      map[string]TaskRef{lmTask: {Name: name, Metric: metric, Filter: filter, Shots: 5}}})
 	if err != nil {
 		t.Fatal(err)

@@ -10,20 +10,20 @@ import (
 	"path/filepath"
 
 	"github.com/forge-bench/forge/schemas"
-	"github.com/forge-bench/forge/tools/internal/bench"
+	"github.com/forge-bench/forge/tools/internal/provenance"
 )
 
 // Run is one eval/*.json file.
 type Run struct {
-	Schema      string           `json:"schema"`
-	RunID       string           `json:"run_id"`
-	Experiment  string           `json:"experiment"`
-	Model       Model            `json:"model"`
-	Harness     Harness          `json:"harness"`
-	StartedAt   string           `json:"started_at"`
-	Tasks       []Task           `json:"tasks"`
-	SamplesFile string           `json:"samples_file,omitempty"`
-	Provenance  bench.Provenance `json:"provenance"`
+	Schema      string            `json:"schema"`
+	RunID       string            `json:"run_id"`
+	Experiment  string            `json:"experiment"`
+	Model       Model             `json:"model"`
+	Harness     Harness           `json:"harness"`
+	StartedAt   string            `json:"started_at"`
+	Tasks       []Task            `json:"tasks"`
+	SamplesFile string            `json:"samples_file,omitempty"`
+	Provenance  provenance.Record `json:"provenance"`
 }
 
 // Model is the evaluated model, pinned.

@@ -11,13 +11,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/forge-bench/forge/tools/internal/data"
 	"github.com/forge-bench/forge/tools/internal/plan"
+	"github.com/forge-bench/forge/tools/internal/proc"
 )
 
 // Options says which Python converts and where its output goes.
@@ -86,10 +87,9 @@ func Prepare(ctx context.Context, m plan.Model, o Options) (Result, error) {
 		return Result{}, fmt.Errorf("model %s: converter python %s: %v (run `make venv-serve-cpu` first)", m.Name, o.Python, err)
 	}
 	out := filepath.Join(work, "out")
-	cmd := exec.CommandContext(ctx, o.Python, o.Script, member, out, m.Dtype)
-	cmd.Stdout, cmd.Stderr = o.Log, o.Log
-	cmd.Env = append(os.Environ(), "HF_HUB_OFFLINE=1", "TRANSFORMERS_OFFLINE=1")
-	if err := cmd.Run(); err != nil {
+	spec := proc.Spec{Name: "convert", Argv: []string{o.Python, o.Script, member, out, m.Dtype}, Output: o.Log,
+		Env: []string{"HF_HUB_OFFLINE=1", "TRANSFORMERS_OFFLINE=1"}}
+	if err := proc.Run(ctx, spec, 10*time.Second); err != nil {
 		return Result{}, fmt.Errorf("model %s: %s %s failed: %v", m.Name, o.Python, o.Script, err)
 	}
 	got, err := data.TreeSHA256(out)

@@ -14,12 +14,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/forge-bench/forge/tools/internal/bench"
 	"github.com/forge-bench/forge/tools/internal/buildinfo"
 	"github.com/forge-bench/forge/tools/internal/data"
 	"github.com/forge-bench/forge/tools/internal/eval"
 	"github.com/forge-bench/forge/tools/internal/plan"
 	"github.com/forge-bench/forge/tools/internal/proc"
+	"github.com/forge-bench/forge/tools/internal/provenance"
 	"github.com/forge-bench/forge/tools/internal/results"
 	"github.com/forge-bench/forge/tools/internal/rundir"
 )
@@ -46,7 +46,7 @@ func Eval(ctx context.Context, env Out, p *plan.Plan, runDir, base, lmEval strin
 		return err
 	}
 	runID := filepath.Base(runDir)
-	prov := bench.DiscoverProvenance(ctx, http.DefaultClient, base, p.Model.ServedName, Declared(p))
+	prov := provenance.Discover(ctx, http.DefaultClient, base, p.Model.ServedName, Declared(p))
 	var failed []string
 	for _, t := range p.Eval.Tasks {
 		path, err := evalTask(ctx, env, p, t, runDir, base, bin, version, runID, prov)
@@ -67,18 +67,18 @@ func Eval(ctx context.Context, env Out, p *plan.Plan, runDir, base, lmEval strin
 		fmt.Fprintln(env.Stderr, pr.String())
 	}
 	if len(failed) > 0 || len(probs) > 0 {
-		return fmt.Errorf("eval: %d task(s) failed (%s), %d file problem(s); what finished is in %s", len(failed), strings.Join(failed, ", "), len(probs), filepath.Join(runDir, "eval"))
+		return fmt.Errorf("eval: %d task(s) failed (%s), %d file problem(s); what finished is in %s", len(failed), strings.Join(failed, ", "), len(probs), filepath.Join(runDir, rundir.EvalDir))
 	}
 	return nil
 }
 
 // evalTask writes one task's offline definition, runs lm-eval on it and
 // turns its results into eval/<task>.json.
-func evalTask(ctx context.Context, env Out, p *plan.Plan, t plan.Task, runDir, base, bin, version, runID string, prov bench.Provenance) (string, error) {
+func evalTask(ctx context.Context, env Out, p *plan.Plan, t plan.Task, runDir, base, bin, version, runID string, prov provenance.Record) (string, error) {
 	// A re-run replaces the task's record and lm-eval output together, so
 	// a failure never leaves a record pointing at deleted samples.
-	path := filepath.Join(runDir, "eval", t.Name+".json")
-	raw := filepath.Join(runDir, "eval", results.RawDir, t.Name)
+	path := filepath.Join(runDir, rundir.EvalDir, t.Name+".json")
+	raw := filepath.Join(runDir, rundir.EvalDir, rundir.RawDir, t.Name)
 	for _, old := range []string{path, raw} {
 		if err := os.RemoveAll(old); err != nil {
 			return "", err
@@ -140,7 +140,7 @@ func evalTask(ctx context.Context, env Out, p *plan.Plan, t plan.Task, runDir, b
 	if err != nil {
 		return "", err
 	}
-	rel, err := filepath.Rel(filepath.Join(runDir, "eval"), out)
+	rel, err := filepath.Rel(filepath.Join(runDir, rundir.EvalDir), out)
 	if err != nil {
 		return "", err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/forge-bench/forge/tools/internal/bench"
 	"github.com/forge-bench/forge/tools/internal/plan"
 	"github.com/forge-bench/forge/tools/internal/proc"
+	"github.com/forge-bench/forge/tools/internal/provenance"
 	"github.com/forge-bench/forge/tools/internal/rundir"
 	"github.com/forge-bench/forge/tools/internal/scrape"
 	"github.com/forge-bench/forge/tools/internal/vllmbench"
@@ -79,7 +80,7 @@ func newParity(ctx context.Context, p *plan.Plan, runDir string) (*parityRun, er
 // level runs vllm bench serve for one closed-loop level and imports its
 // result; prov is the provenance of Forge's own summary of that level (the
 // same server, model and data).
-func (pr *parityRun) level(ctx context.Context, env Out, l bench.Level, runID string, prov bench.Provenance) error {
+func (pr *parityRun) level(ctx context.Context, env Out, l bench.Level, runID string, prov provenance.Record) error {
 	p := pr.p
 	name := bench.LevelName(l)
 	if l.Kind != "concurrency" {

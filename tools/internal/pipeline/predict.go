@@ -7,6 +7,7 @@ import (
 	"github.com/forge-bench/forge/tools/internal/bench"
 	"github.com/forge-bench/forge/tools/internal/buildinfo"
 	"github.com/forge-bench/forge/tools/internal/plan"
+	"github.com/forge-bench/forge/tools/internal/provenance"
 	"github.com/forge-bench/forge/tools/internal/twin"
 )
 
@@ -21,7 +22,7 @@ func Predict(ctx context.Context, p *plan.Plan, runID string) ([]bench.LevelRun,
 	}
 	ws := seq.Set
 	cfg := twin.ConfigFromPlan(p, twin.DefaultEfficiency)
-	prov := bench.Provenance{ForgeVersion: buildinfo.Version, ForgeCommit: buildinfo.Commit, Engine: bench.Engine{Name: "twin", Version: cmp.Or(p.Engine.Version, "0.11.0")},
+	prov := provenance.Record{ForgeVersion: buildinfo.Version, ForgeCommit: buildinfo.Commit, Engine: provenance.Engine{Name: "twin", Version: cmp.Or(p.Engine.Version, "0.11.0")},
 		GPU: p.Hardware.GPU, GPUSource: "declared", ModelRepo: p.Model.Repo, ModelRevision: &p.Model.Revision, ServedModel: p.Model.ServedName,
 		PriceObserved: &p.Hardware.Price.Observed, PlanHash: &p.Hash, RequestSequenceSHA256: &ws.SHA256}
 	if ws.DatasetSHA256 != "" {

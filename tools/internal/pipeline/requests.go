@@ -18,6 +18,7 @@ import (
 	"github.com/forge-bench/forge/tools/internal/bench"
 	"github.com/forge-bench/forge/tools/internal/data"
 	"github.com/forge-bench/forge/tools/internal/plan"
+	"github.com/forge-bench/forge/tools/internal/provenance"
 	"github.com/forge-bench/forge/tools/internal/workload"
 )
 
@@ -152,8 +153,8 @@ func SLO(p *plan.Plan) bench.SLO {
 }
 
 // Declared is what the plan says about the target, for provenance.
-func Declared(p *plan.Plan) bench.Declared {
-	d := bench.Declared{EngineName: p.Engine.Kind, EngineVersion: p.Engine.Version, GPU: p.Hardware.GPU,
+func Declared(p *plan.Plan) provenance.Declared {
+	d := provenance.Declared{EngineName: p.Engine.Kind, EngineVersion: p.Engine.Version, GPU: p.Hardware.GPU,
 		ModelRepo: p.Model.Repo, ModelRevision: p.Model.Revision, PriceObserved: p.Hardware.Price.Observed, PlanHash: p.Hash}
 	if p.Hardware.Device == "cpu" && p.Engine.Kind == "vllm" {
 		d.EngineName = "vllm-cpu"

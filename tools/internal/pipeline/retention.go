@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 
 	"github.com/forge-bench/forge/schemas"
 	"github.com/forge-bench/forge/tools/internal/eval"
 	"github.com/forge-bench/forge/tools/internal/plan"
+	"github.com/forge-bench/forge/tools/internal/rundir"
 )
 
 // WriteRetention writes the paired retention of candDir's eval runs
@@ -31,7 +31,7 @@ func WriteRetention(env Out, baseDir, candDir, out string) error {
 		if base[0].Run.Model.Revision == cand[0].Run.Model.Revision {
 			name = "noise-floor.json"
 		}
-		out = filepath.Join(candDir, "eval", name)
+		out = filepath.Join(candDir, rundir.EvalDir, name)
 	}
 	rep, err := eval.RetainSides(base, cand, filepath.Dir(out), eval.PairOptions{})
 	if err != nil {
@@ -75,22 +75,19 @@ func RetentionFor(env Out, p *plan.Plan, runDir, resultsRoot string) error {
 	return WriteRetention(env, baseRun, runDir, "")
 }
 
-// latestEvalRun is the newest run directory (by name: run ids start with the
-// UTC time) under dir holding eval/*.json.
+// latestEvalRun is the latest complete run under dir (by start time)
+// holding eval/*.json: an interrupted or failed baseline is never the one
+// a retention is measured against.
 func latestEvalRun(dir string) (string, error) {
-	entries, err := os.ReadDir(dir)
+	d, ok, _, err := rundir.LatestWhere(dir, func(d rundir.Dir) bool {
+		m, _ := filepath.Glob(d.Path(rundir.EvalDir, "*.json"))
+		return len(m) > 0
+	})
 	if err != nil {
 		return "", err
 	}
-	var names []string
-	for _, e := range entries {
-		if m, _ := filepath.Glob(filepath.Join(dir, e.Name(), "eval", "*.json")); e.IsDir() && len(m) > 0 {
-			names = append(names, e.Name())
-		}
+	if !ok {
+		return "", fmt.Errorf("%s has no complete run with eval/*.json", dir)
 	}
-	if len(names) == 0 {
-		return "", fmt.Errorf("%s has no run with eval/*.json", dir)
-	}
-	sort.Strings(names)
-	return filepath.Join(dir, names[len(names)-1]), nil
+	return string(d), nil
 }

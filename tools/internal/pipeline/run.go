@@ -60,6 +60,7 @@ func Run(ctx context.Context, p *plan.Plan, o Options) (*Result, error) {
 	if now == nil {
 		now = time.Now
 	}
+	o.Out = o.Out.locked()
 	d, st, todo, err := open(p, o, now())
 	if err != nil {
 		return nil, err

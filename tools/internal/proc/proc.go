@@ -29,7 +29,8 @@ type Spec struct {
 	Dir     string   // working directory ("" = Forge's)
 	LogPath string   // stdout and stderr go to this file (created); else Output
 	Output  io.Writer
-	Pidfile string // when set, the group's id is written here and removed once the group is gone
+	Stdout  io.Writer // when set, stdout goes here instead (a tool that prints its result on stdout)
+	Pidfile string    // when set, the group's id is written here and removed once the group is gone
 }
 
 // Process is a started process group. Its leader's exit closes Done; Stop
@@ -66,6 +67,9 @@ func Start(s Spec) (*Process, error) {
 	cmd := exec.Command(s.Argv[0], s.Argv[1:]...)
 	cmd.Dir = s.Dir
 	cmd.Stdout, cmd.Stderr = out, out
+	if s.Stdout != nil {
+		cmd.Stdout = s.Stdout
+	}
 	cmd.Env = append(os.Environ(), s.Env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -23,6 +22,7 @@ import (
 	"github.com/forge-bench/forge/tools/internal/buildinfo"
 	"github.com/forge-bench/forge/tools/internal/data"
 	"github.com/forge-bench/forge/tools/internal/plan"
+	"github.com/forge-bench/forge/tools/internal/proc"
 )
 
 // Record is what a quantized checkpoint was made from and with (schema
@@ -242,14 +242,13 @@ func Run(ctx context.Context, m, base plan.Model, calib plan.Dataset, o Options)
 	}
 	out := filepath.Join(work, "checkpoint")
 	start := time.Now()
-	cmd := exec.CommandContext(ctx, o.Python, o.Script, "--model", base.Path, "--recipe", recipePath,
-		"--calibration", calibFile, "--samples", fmt.Sprint(q.Calibration.Samples), "--seq-len", fmt.Sprint(q.Calibration.SeqLen),
-		"--out", out, "--seed", "0")
 	var stdout bytes.Buffer
 	log := &lockedWriter{w: o.Log}
-	cmd.Stdout, cmd.Stderr = io.MultiWriter(&stdout, log), log
-	cmd.Env = append(os.Environ(), "HF_HUB_OFFLINE=1", "HF_DATASETS_OFFLINE=1", "TRANSFORMERS_OFFLINE=1")
-	if err := cmd.Run(); err != nil {
+	offline := []string{"HF_HUB_OFFLINE=1", "HF_DATASETS_OFFLINE=1", "TRANSFORMERS_OFFLINE=1"}
+	err = proc.Run(ctx, proc.Spec{Name: "llm-compressor", Argv: []string{o.Python, o.Script, "--model", base.Path, "--recipe", recipePath,
+		"--calibration", calibFile, "--samples", fmt.Sprint(q.Calibration.Samples), "--seq-len", fmt.Sprint(q.Calibration.SeqLen),
+		"--out", out, "--seed", "0"}, Output: log, Stdout: io.MultiWriter(&stdout, log), Env: offline}, 10*time.Second)
+	if err != nil {
 		return Result{}, fmt.Errorf("model %s: %s %s failed (%v); its output is above", m.Name, o.Python, o.Script, err)
 	}
 	report, err := lastJSON(stdout.Bytes())
@@ -260,9 +259,7 @@ func Run(ctx context.Context, m, base plan.Model, calib plan.Dataset, o Options)
 		// vLLM's CPU build cannot serve packed W4A16 layers: store the same
 		// AWQ-rounded weights dense (tools/py/awq_dequantize.py).
 		dense := filepath.Join(work, "dense")
-		cmd := exec.CommandContext(ctx, o.Python, o.Dequantize, out, dense)
-		cmd.Stdout, cmd.Stderr = log, log
-		if err := cmd.Run(); err != nil {
+		if err := proc.Run(ctx, proc.Spec{Name: "dequantize", Argv: []string{o.Python, o.Dequantize, out, dense}, Output: log, Env: offline}, 10*time.Second); err != nil {
 			return Result{}, fmt.Errorf("model %s: %s %s failed (%v); its output is above", m.Name, o.Python, o.Dequantize, err)
 		}
 		out = dense

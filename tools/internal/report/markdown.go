@@ -9,7 +9,7 @@ import (
 
 	"github.com/forge-bench/forge/tools/internal/bench"
 	"github.com/forge-bench/forge/tools/internal/chart"
-	"github.com/forge-bench/forge/tools/internal/cost"
+	"github.com/forge-bench/forge/tools/internal/provenance"
 	"github.com/forge-bench/forge/tools/internal/rundir"
 )
 
@@ -79,15 +79,15 @@ func (st *Study) answer(w *writer) {
 		l := headlineLevel(c)
 		at08 := "—"
 		if v := l.USDPer1MTotalTokens["0.8"]; v != nil {
-			at08 = w.link(usd(*v), e.Run.Dir, cost.FileName)
+			at08 = w.link(usd(*v), e.Run.Dir, rundir.CostFile)
 		}
 		good, goodLevel := "none", "none"
 		if c.Goodput.Level != nil {
-			good = w.link(usd(*c.Goodput.USDPer1MTotalTokens), e.Run.Dir, cost.FileName)
+			good = w.link(usd(*c.Goodput.USDPer1MTotalTokens), e.Run.Dir, rundir.CostFile)
 			goodLevel = fmt.Sprintf("%s %g", c.Goodput.Level.Kind, c.Goodput.Level.Value)
 		}
-		w.p("| %s | **%s** at %s %g | %s | %s | %s | %s |\n", e.Run.Label(), w.link(usd(c.Headline.USDPer1MTotalTokens), e.Run.Dir, cost.FileName),
-			c.Headline.Level.Kind, c.Headline.Level.Value, at08, w.link(usd(c.Headline.USDPer1MOutputTokens), e.Run.Dir, cost.FileName), good, goodLevel)
+		w.p("| %s | **%s** at %s %g | %s | %s | %s | %s |\n", e.Run.Label(), w.link(usd(c.Headline.USDPer1MTotalTokens), e.Run.Dir, rundir.CostFile),
+			c.Headline.Level.Kind, c.Headline.Level.Value, at08, w.link(usd(c.Headline.USDPer1MOutputTokens), e.Run.Dir, rundir.CostFile), good, goodLevel)
 	}
 	w.p("\nAgainst each API, at this workload's token mix (input and output blended at their list prices):\n\n")
 	w.p("| self-hosted | API | API $/1M blended | self-host ÷ API | cheaper | break-even volume (one GPU around the clock) |\n|---|---|---|---|---|---|\n")
@@ -98,7 +98,7 @@ func (st *Study) answer(w *writer) {
 		for _, a := range e.Cost.APIs {
 			be := "never: the API is cheaper per token"
 			if a.BreakEvenTokensPerMonth != nil {
-				be = fmt.Sprintf("above %s tokens/month", w.link(Human(*a.BreakEvenTokensPerMonth), e.Run.Dir, cost.FileName))
+				be = fmt.Sprintf("above %s tokens/month", w.link(Human(*a.BreakEvenTokensPerMonth), e.Run.Dir, rundir.CostFile))
 			}
 			w.p("| %s | %s (%s) | %s | %.3f | %s | %s |\n", e.Run.Label(), a.Model, a.Provider, usd(a.BlendedUSDPer1M), a.SelfHostToAPIRatio, a.Cheaper, be)
 		}
@@ -134,7 +134,7 @@ func (st *Study) answer(w *writer) {
 func (st *Study) charts(w *writer) {
 	var present []string
 	for _, n := range chart.Names {
-		if _, err := os.Stat(filepath.Join(w.out, "charts", n+".png")); err == nil {
+		if _, err := os.Stat(filepath.Join(w.out, rundir.ChartsDir, n+".png")); err == nil {
 			present = append(present, n)
 		}
 	}
@@ -192,7 +192,7 @@ func (st *Study) costTable(w *writer) {
 				if v == nil {
 					return "—"
 				}
-				return w.link(usd(*v), e.Run.Dir, cost.FileName)
+				return w.link(usd(*v), e.Run.Dir, rundir.CostFile)
 			}
 			w.p("| %s | %s %g | %s | %s | %s | %s | %s | %.3f | %v |\n", e.Run.Label(), l.Level.Kind, l.Level.Value, c(l.USDPer1MTotalTokens["1.0"]),
 				c(l.USDPer1MTotalTokens["0.8"]), c(l.USDPer1MOutputTokens["1.0"]), c(l.USDPer1MInput), c(l.USDPer1MOutput), l.InputShare, l.MeetsSLO)
@@ -200,7 +200,7 @@ func (st *Study) costTable(w *writer) {
 		if o := e.Cost.Owned; o != nil {
 			if v := o.USDPer1MTotalTokens["1.0"]; v != nil {
 				w.p("| %s, owned ($%.0f over %g months, %g W at $%.2f/kWh = $%.3f/h) | headline | %s | | | | | | |\n", e.Run.Label(), o.CapexUSD,
-					o.AmortizationMonths, o.Watts, o.USDPerKWh, o.USDPerHourEquivalent, w.link(usd(*v), e.Run.Dir, cost.FileName))
+					o.AmortizationMonths, o.Watts, o.USDPerKWh, o.USDPerHourEquivalent, w.link(usd(*v), e.Run.Dir, rundir.CostFile))
 			}
 		}
 	}
@@ -268,21 +268,21 @@ func (st *Study) provenanceTable(w *writer) {
 		if prov.DatasetSHA256 != nil {
 			ds = (*prov.DatasetSHA256)[:12] + "…"
 		}
-		w.p("| %s | %s | %s %s | %s @ %s | %s | %s | $%.2f/h %s, %s | %s |\n", w.link(filepath.Base(e.Run.Dir), e.Run.Dir, "plan.json"), prov.GPU,
+		w.p("| %s | %s | %s %s | %s @ %s | %s | %s | $%.2f/h %s, %s | %s |\n", w.link(filepath.Base(e.Run.Dir), e.Run.Dir, rundir.PlanFile), prov.GPU,
 			prov.Engine.Name, prov.Engine.Version, p.Model.Repo, short(p.Model.Revision), ds, prov.ForgeCommit,
 			p.Hardware.Price.USDPerHour, p.Hardware.Price.Provider, p.Hardware.Price.Observed, short(strings.TrimPrefix(p.Hash, "sha256:")))
 	}
 	w.p("\n")
 }
 
-func provenanceOf(r *rundir.Run) bench.Provenance {
+func provenanceOf(r *rundir.Run) provenance.Record {
 	if len(r.Summaries) > 0 {
 		return r.Summaries[0].Provenance
 	}
 	if len(r.Predicted) > 0 {
 		return r.Predicted[0].Provenance
 	}
-	return bench.Provenance{GPU: r.Plan.Hardware.GPU, Engine: bench.Engine{Name: r.Plan.Engine.Kind, Version: r.Plan.Engine.Version}, ForgeCommit: "unknown"}
+	return provenance.Record{GPU: r.Plan.Hardware.GPU, Engine: provenance.Engine{Name: r.Plan.Engine.Kind, Version: r.Plan.Engine.Version}, ForgeCommit: "unknown"}
 }
 
 func short(s string) string {

@@ -12,6 +12,7 @@ import (
 	"github.com/forge-bench/forge/tools/internal/cost"
 	"github.com/forge-bench/forge/tools/internal/eval"
 	"github.com/forge-bench/forge/tools/internal/plan"
+	"github.com/forge-bench/forge/tools/internal/provenance"
 	"github.com/forge-bench/forge/tools/internal/rundir"
 )
 
@@ -46,7 +47,7 @@ func entry(t *testing.T, name string, quant bool, speed float64, tasks []eval.Ta
 			TTFT:       bench.Stats{P50: f(30 * c / speed), P90: f(40 * c / speed), P99: f(50 * c / speed), Mean: f(32 * c / speed)},
 			TPOT:       bench.Stats{P50: f(25 / speed), P90: f(26 / speed), P99: f(30 / speed), Mean: f(25.5 / speed)},
 			E2EL:       bench.Stats{Mean: f(4500 / speed)},
-			Provenance: bench.Provenance{ForgeCommit: commit, GPU: "NVIDIA RTX A5000", Engine: bench.Engine{Name: "vllm", Version: "0.11.0"}, DatasetSHA256: &ds}}
+			Provenance: provenance.Record{ForgeCommit: commit, GPU: "NVIDIA RTX A5000", Engine: provenance.Engine{Name: "vllm", Version: "0.11.0"}, DatasetSHA256: &ds}}
 		s.TotalTokenThroughput = s.OutputThroughput * 380 / 180
 		r.Summaries = append(r.Summaries, s)
 		r.SummaryFiles = append(r.SummaryFiles, "bench/"+bench.LevelName(s.Level)+".summary.json")

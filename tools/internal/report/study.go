@@ -43,16 +43,16 @@ func Load(dirs []string) (*Study, error) {
 			return nil, err
 		}
 		e := Entry{Run: r}
-		if data, err := os.ReadFile(filepath.Join(d, cost.FileName)); err == nil {
+		if data, err := os.ReadFile(filepath.Join(d, rundir.CostFile)); err == nil {
 			e.Cost = &cost.Report{}
 			if err := json.Unmarshal(data, e.Cost); err != nil {
-				return nil, fmt.Errorf("%s: %w", filepath.Join(d, cost.FileName), err)
+				return nil, fmt.Errorf("%s: %w", filepath.Join(d, rundir.CostFile), err)
 			}
 		}
 		if e.Evals, e.EvalFiles, err = eval.Load(d); err != nil {
 			return nil, err
 		}
-		if e.Retention, err = eval.LoadRetention(filepath.Join(d, "eval", eval.RetentionFile)); err != nil {
+		if e.Retention, err = eval.LoadRetention(filepath.Join(d, rundir.EvalDir, eval.RetentionFile)); err != nil {
 			return nil, err
 		}
 		st.Entries = append(st.Entries, e)

@@ -16,25 +16,26 @@ import (
 	"time"
 
 	"github.com/forge-bench/forge/tools/internal/bench"
+	"github.com/forge-bench/forge/tools/internal/results"
 )
 
 // The files and directories of a run directory.
 const (
-	PlanFile     = "plan.json"  // the resolved plan the run ran
-	StateFile    = "state.json" // the run's state, see State
-	BenchDir     = "bench"      // forge bench: <level>.jsonl and <level>.summary.json
-	PredictedDir = "predicted"  // the twin's prediction of the same plan and requests
-	EvalDir      = "eval"       // lm-eval records, retention
-	ParityDir    = "parity"     // vllm bench serve on the same levels
-	CostFile     = "cost.json"  // forge cost
-	ChartsDir    = "charts"     // forge chart
-	ReportFile   = "report.md"  // forge report
-	StudyFile    = "study.json" // the runs a report and its charts cover
-	ServerLog    = "server.log" // the engine's output
-	Pidfile      = "server.pid" // the engine's process group, while it runs
-	RawDir       = "raw"        // external tools' own files, no Forge schema
-	ParityTable  = "parity.md"  // in ParityDir
-	ImportedDir  = "vllm-bench" // in ParityDir: vllm bench serve results as Forge summaries
+	PlanFile     = "plan.json"    // the resolved plan the run ran
+	StateFile    = "state.json"   // the run's state, see State
+	BenchDir     = "bench"        // forge bench: <level>.jsonl and <level>.summary.json
+	PredictedDir = "predicted"    // the twin's prediction of the same plan and requests
+	EvalDir      = "eval"         // lm-eval records, retention
+	ParityDir    = "parity"       // vllm bench serve on the same levels
+	CostFile     = "cost.json"    // forge cost
+	ChartsDir    = "charts"       // forge chart
+	ReportFile   = "report.md"    // forge report
+	StudyFile    = "study.json"   // the runs a report and its charts cover
+	ServerLog    = "server.log"   // the engine's output
+	Pidfile      = "server.pid"   // the engine's process group, while it runs
+	RawDir       = results.RawDir // external tools' own files, no Forge schema (the validator skips them)
+	ParityTable  = "parity.md"    // in ParityDir
+	ImportedDir  = "vllm-bench"   // in ParityDir: vllm bench serve results as Forge summaries
 	runIDLayout  = "20060102T150405Z"
 	maxRunIDSize = 128
 )

@@ -179,6 +179,12 @@ func runsOf(dir string) ([]Dir, error) {
 // time (then name): an interrupted or failed run is never "the latest".
 // ok is false when there is none; skipped counts the runs passed over.
 func Latest(experimentDir string) (d Dir, ok bool, skipped int, err error) {
+	return LatestWhere(experimentDir, nil)
+}
+
+// LatestWhere is Latest among the complete runs that keep accepts (nil:
+// all), e.g. the latest complete run holding eval records.
+func LatestWhere(experimentDir string, keep func(Dir) bool) (d Dir, ok bool, skipped int, err error) {
 	all, err := runsOf(experimentDir)
 	if err != nil {
 		return "", false, 0, err
@@ -190,7 +196,7 @@ func Latest(experimentDir string) (d Dir, ok bool, skipped int, err error) {
 	var cs []cand
 	for _, r := range all {
 		st, err := r.ReadState()
-		if err != nil || st.State != Complete {
+		if err != nil || st.State != Complete || keep != nil && !keep(r) {
 			skipped++
 			continue
 		}

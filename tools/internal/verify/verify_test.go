@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/forge-bench/forge/tools/internal/bench"
+	"github.com/forge-bench/forge/tools/internal/provenance"
 )
 
 // lvl is one synthetic level: its index and the run it claims to be from.
@@ -35,7 +36,7 @@ func writeLevels(t *testing.T, dir string, ls ...lvl) {
 			r.ActualSendS, r.DoneS = float64(j)/10, float64(j)/10+0.05
 			lr.Records = append(lr.Records, r)
 		}
-		var prov bench.Provenance
+		var prov provenance.Record
 		if l.planHash != "" {
 			prov.PlanHash = &l.planHash
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/forge-bench/forge/schemas"
 	"github.com/forge-bench/forge/tools/internal/bench"
 	"github.com/forge-bench/forge/tools/internal/buildinfo"
+	"github.com/forge-bench/forge/tools/internal/provenance"
 )
 
 // Source is the summary's "source" for imported vLLM results.
@@ -45,11 +46,11 @@ func (r *Result) Level(index int) (bench.Level, error) {
 
 // Options are what a vLLM result file does not say about itself.
 type Options struct {
-	RunID      string           // default "vllm-bench-<date>"
-	Experiment string           // default "vllm-bench"
-	Provenance bench.Provenance // empty fields are filled (see ToSummary)
-	Index      int              // the level's index among the imported levels (file name prefix)
-	Location   *time.Location   // zone of the file's "date"; nil: time.Local
+	RunID      string            // default "vllm-bench-<date>"
+	Experiment string            // default "vllm-bench"
+	Provenance provenance.Record // empty fields are filled (see ToSummary)
+	Index      int               // the level's index among the imported levels (file name prefix)
+	Location   *time.Location    // zone of the file's "date"; nil: time.Local
 }
 
 // ErrNotDetailed is wrapped by ToSummary's error for a file written without
@@ -241,7 +242,7 @@ func api(backend string) string {
 	return ""
 }
 
-func fillProvenance(p bench.Provenance, r *Result) bench.Provenance {
+func fillProvenance(p provenance.Record, r *Result) provenance.Record {
 	p.ForgeVersion = cmp.Or(p.ForgeVersion, buildinfo.Version)
 	p.ForgeCommit = cmp.Or(p.ForgeCommit, buildinfo.Commit)
 	p.Engine.Name = cmp.Or(p.Engine.Name, "unknown")

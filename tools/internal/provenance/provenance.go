@@ -1,6 +1,14 @@
-package bench
+// Package provenance is what every result record says about where its
+// numbers came from: the Forge build, the engine and its version (and what
+// its startup log resolved), the GPU, the model and revision, the dataset
+// and request sequence, the plan and the price date. It is the record's
+// provenance, apart from the load generator that fills it, so that eval,
+// cost and report records share one type without importing bench.
+// buildinfo, by contrast, names only the build of Forge itself.
+package provenance
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,8 +21,8 @@ import (
 	"github.com/forge-bench/forge/tools/internal/buildinfo"
 )
 
-// Provenance says where a summary's numbers came from (common.schema.json).
-type Provenance struct {
+// Record says where a record's numbers came from (common.schema.json).
+type Record struct {
 	ForgeVersion          string   `json:"forge_version"`
 	ForgeCommit           string   `json:"forge_commit"`
 	Engine                Engine   `json:"engine"`
@@ -69,12 +77,12 @@ type Declared struct {
 	Startup       *Startup
 }
 
-// DiscoverProvenance asks the server for its version (/version) and model
+// Discover asks the server for its version (/version) and model
 // (/v1/models), and this host for its GPU (nvidia-smi), falling back to the
 // plan's declarations, marked as such. Failures leave "unknown", never abort.
-func DiscoverProvenance(ctx context.Context, hc *http.Client, baseURL, model string, d Declared) Provenance {
-	p := Provenance{ForgeVersion: buildinfo.Version, ForgeCommit: buildinfo.Commit, BaseURL: baseURL, ServedModel: model,
-		Engine: Engine{Name: or(d.EngineName, "unknown"), Version: or(d.EngineVersion, "unknown"), Startup: d.Startup}}
+func Discover(ctx context.Context, hc *http.Client, baseURL, model string, d Declared) Record {
+	p := Record{ForgeVersion: buildinfo.Version, ForgeCommit: buildinfo.Commit, BaseURL: baseURL, ServedModel: model,
+		Engine: Engine{Name: cmp.Or(d.EngineName, "unknown"), Version: cmp.Or(d.EngineVersion, "unknown"), Startup: d.Startup}}
 	p.Host, _ = os.Hostname()
 	var ver map[string]any
 	if getJSON(ctx, hc, ServerURL(baseURL)+"/version", &ver) == nil {
@@ -104,7 +112,7 @@ func DiscoverProvenance(ctx context.Context, hc *http.Client, baseURL, model str
 			}
 		}
 	}
-	p.ModelRepo = or(d.ModelRepo, model)
+	p.ModelRepo = cmp.Or(d.ModelRepo, model)
 	if d.ModelRevision != "" {
 		p.ModelRevision = &d.ModelRevision
 	}
@@ -161,9 +169,16 @@ func nvidiaSMI(ctx context.Context) string {
 	return strings.TrimSpace(lines[0])
 }
 
-func or(s, def string) string {
-	if s == "" {
-		return def
+// ServerURL strips a trailing /v1 to reach /metrics, /version and /health.
+func ServerURL(base string) string {
+	return strings.TrimSuffix(strings.TrimRight(base, "/"), "/v1")
+}
+
+// APIBase returns the OpenAI base URL (ending in /v1) for a server URL.
+func APIBase(base string) string {
+	base = strings.TrimRight(base, "/")
+	if strings.HasSuffix(base, "/v1") {
+		return base
 	}
-	return s
+	return base + "/v1"
 }
