@@ -22,7 +22,6 @@
 // Around each level the server's Prometheus /metrics is scraped (before,
 // after and optionally at an interval, see package scrape) so the summary
 // also carries the server's own view of the same requests. Each summary's
-// provenance.Record
-// records which engine, model, GPU and data produced the numbers, and
-// Exporter serves the load generator's own live metrics.
+// provenance.Record says which engine, model, GPU and data produced the
+// numbers, and Exporter serves the load generator's own live metrics.
 package bench
