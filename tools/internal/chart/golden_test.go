@@ -45,20 +45,19 @@ import (
 
 // svgTolerance is how far, in SVG user units, a coordinate may move and still
 // count as unchanged. vgsvg writes a 576pt×360pt canvas with a 576×360 viewBox,
-// so the unit is the point: 0.5 is 0.67 px of the 96-DPI PNG, less than a
-// reader can see. Glyph metric changes (advances, kerning) move centred text
-// and the plot area by hundredths to tenths of a point; a data point whose value
-// changes by 1% moves by about 0.8pt on the throughput chart's log axis. A
-// tolerance is used rather than rounding to a 0.5 grid because rounding flips
-// values that sit near a grid boundary (10.249 vs 10.251) however small the
-// move.
+// so the unit is the point, and 0.5 is 0.67 px of the 96-DPI PNG. A change of
+// glyph metrics (advances, kerning) should move centred text, and the plot area
+// that tick labels push, by hundredths to tenths of a point; a throughput that
+// changes by 1% moves its point by 0.63pt on the full fixture's log axis, so it
+// is caught. A tolerance is used rather than rounding to a 0.5 grid because
+// rounding flips values that sit near a grid boundary (10.249 vs 10.251)
+// however small the move.
 const svgTolerance = 0.5
 
 // svgGeometry are the attributes whose numbers are coordinates or lengths on
-// the canvas. Their numbers are compared with svgTolerance and the rest of
-// their text (path commands and arc flags' positions, "scale(", separators)
-// exactly; arc flags are numbers too, and 0 vs 1 is beyond the tolerance. Every
-// other attribute is compared exactly.
+// the canvas. Their numbers are compared with svgTolerance and the rest of their
+// text (path commands, separators, "scale(") exactly; arc flags are numbers too,
+// and 0 vs 1 is beyond the tolerance. Every other attribute is compared exactly.
 var svgGeometry = map[string]bool{
 	"x": true, "y": true, "x1": true, "y1": true, "x2": true, "y2": true,
 	"cx": true, "cy": true, "r": true, "rx": true, "ry": true,
@@ -243,16 +242,16 @@ func countElements(nodes []svgNode) string {
 	return strings.Join(parts, " ")
 }
 
-// PNG bounds. A step edge of contrast Δ (at most 255) that moves by (δx, δy)
-// pixels changes the mean of a (2r+1)-wide box by at most Δ·(|δx|+|δy|)/(2r+1),
-// however the rasteriser anti-aliases it, and a glyph whose outline changes a
-// little keeps nearly all of its ink in the box. With r = 2, pngChannelTol = 64
-// admits any move with |δx|+|δy| ≤ 1.25 px: glyphs placed up to half a pixel
-// off on both axes, or the whole image moved half a pixel both ways, which is
-// what a change of pixel-centre convention does (measured: at most 54 levels).
-// Changes of anti-aliasing levels alone (filter, gamma, rounding) are smaller
-// still. A new or vanished black dot of 3×3 px differs by 92 levels, at 9
-// pixels.
+// PNG bounds. Moving any content by (δx, δy) pixels changes the mean over a
+// (2r+1)-wide box by at most 255·(|δx|+|δy|)/(2r+1), however the rasteriser
+// anti-aliases it: only ink that crosses the box's border counts. A glyph whose
+// outline changes a little keeps nearly all of its ink in the box. With r = 2,
+// pngChannelTol = 64 admits any move with |δx|+|δy| ≤ 1.25 px: glyphs placed
+// up to half a pixel off on both axes, or the whole image moved half a pixel
+// both ways, which is what a change of pixel-centre convention does (measured:
+// at most 54 levels, where exact area coverage would give 51). Changes of
+// anti-aliasing levels alone (filter, gamma, rounding) are smaller still. A
+// new or vanished black dot of 3×3 px differs by 92 levels, at 9 pixels.
 //
 // What the bounds reject, measured on the fixture charts: a title reworded
 // (about 2000 pixels past the bound), a series missing (8000 and more), a bar
@@ -305,10 +304,10 @@ func comparePNG(got, want []byte) (pngDiff, error) {
 			if !bytes.Equal(gp, wp) {
 				d.changed++
 			}
-			n := int32((min(x+r, size.X-1) - max(x-r, 0) + 1) * (min(y+r, size.Y-1) - max(y-r, 0) + 1))
+			n := (min(x+r, size.X-1) - max(x-r, 0) + 1) * (min(y+r, size.Y-1) - max(y-r, 0) + 1)
 			worst := 0
 			for _, s := range sums[4*(y*size.X+x):][:4] {
-				worst = max(worst, int((max(s, -s)+n/2)/n)) // the mean's difference, rounded
+				worst = max(worst, (max(s, -s)+n/2)/n) // the means' difference, rounded
 			}
 			d.maxDiff = max(d.maxDiff, worst)
 			if worst > pngChannelTol {
@@ -348,20 +347,20 @@ func decodeRGBA(data []byte) (*image.RGBA, error) {
 // the sum over the (2r+1)×(2r+1) box around the pixel, clipped to the image,
 // of g's value minus w's: (2r+1)² times the difference of the means. It uses a
 // summed-area table of the differences.
-func boxSums(g, w *image.RGBA, r int) []int32 {
+func boxSums(g, w *image.RGBA, r int) []int {
 	size := g.Bounds().Size()
 	w1 := size.X + 1
-	sat := make([]int32, 4*w1*(size.Y+1)) // sat[4*(y*w1+x)+c]: sum over [0,x)×[0,y)
+	sat := make([]int, 4*w1*(size.Y+1)) // sat[4*(y*w1+x)+c]: sum over [0,x)×[0,y)
 	for y := range size.Y {
 		for x := range size.X {
 			gp, wp := g.Pix[g.PixOffset(x, y):][:4], w.Pix[w.PixOffset(x, y):][:4]
 			i, up, left, diag := 4*((y+1)*w1+x+1), 4*(y*w1+x+1), 4*((y+1)*w1+x), 4*(y*w1+x)
 			for c := range 4 {
-				sat[i+c] = int32(gp[c]) - int32(wp[c]) + sat[up+c] + sat[left+c] - sat[diag+c]
+				sat[i+c] = int(gp[c]) - int(wp[c]) + sat[up+c] + sat[left+c] - sat[diag+c]
 			}
 		}
 	}
-	out := make([]int32, 4*size.X*size.Y)
+	out := make([]int, 4*size.X*size.Y)
 	for y := range size.Y {
 		y0, y1 := max(y-r, 0), min(y+r, size.Y-1)+1
 		for x := range size.X {

@@ -2,7 +2,8 @@ package pipeline
 
 import (
 	"io"
-	"sync"
+
+	"github.com/forge-bench/forge/tools/internal/proc"
 )
 
 // Out is where a stage prints: results to Stdout, progress and warnings to
@@ -16,7 +17,7 @@ type Out struct {
 // print from different goroutines, and a test's buffer is not safe for
 // that.
 func (o Out) locked() Out {
-	return Out{Stdout: &lockedWriter{w: orDiscard(o.Stdout)}, Stderr: &lockedWriter{w: orDiscard(o.Stderr)}}
+	return Out{Stdout: &proc.SyncWriter{W: orDiscard(o.Stdout)}, Stderr: &proc.SyncWriter{W: orDiscard(o.Stderr)}}
 }
 
 func orDiscard(w io.Writer) io.Writer {
@@ -24,15 +25,4 @@ func orDiscard(w io.Writer) io.Writer {
 		return io.Discard
 	}
 	return w
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

@@ -15,7 +15,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/forge-bench/forge/schemas"
@@ -243,7 +242,7 @@ func Run(ctx context.Context, m, base plan.Model, calib plan.Dataset, o Options)
 	out := filepath.Join(work, "checkpoint")
 	start := time.Now()
 	var stdout bytes.Buffer
-	log := &lockedWriter{w: o.Log}
+	log := &proc.SyncWriter{W: o.Log}
 	offline := []string{"HF_HUB_OFFLINE=1", "HF_DATASETS_OFFLINE=1", "TRANSFORMERS_OFFLINE=1"}
 	err = proc.Run(ctx, proc.Spec{Name: "llm-compressor", Argv: []string{o.Python, o.Script, "--model", base.Path, "--recipe", recipePath,
 		"--calibration", calibFile, "--samples", fmt.Sprint(q.Calibration.Samples), "--seq-len", fmt.Sprint(q.Calibration.SeqLen),
@@ -359,19 +358,6 @@ func lastJSON(out []byte) (scriptReport, error) {
 		return r, fmt.Errorf("the result line names no versions")
 	}
 	return r, nil
-}
-
-// lockedWriter serializes writes: os/exec copies stdout and stderr in two
-// goroutines, and both go to the same log.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 func treeSize(dir string) (int, int64, error) {
