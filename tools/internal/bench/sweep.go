@@ -50,6 +50,12 @@ type Config struct {
 // MB of heap for fewer pauses in the middle of timing a token.
 const GCPercent = 400
 
+// A level's files: <LevelName><RecordsExt> and <LevelName><SummaryExt>.
+const (
+	RecordsExt = ".jsonl"
+	SummaryExt = ".summary.json"
+)
+
 // LevelName is the file stem of a level: index first so files sort in run order.
 func LevelName(l Level) string {
 	return fmt.Sprintf("%02d-%s-%s", l.Index, l.Kind, strconv.FormatFloat(l.Value, 'f', -1, 64))
@@ -104,7 +110,7 @@ func runOne(ctx context.Context, c *Client, cfg Config, lvl Level, prov provenan
 		return nil, fmt.Errorf("level %s: %w", LevelName(lvl), err)
 	}
 	// Created after warmup, so a level that never starts leaves no file.
-	rf, err := createRecords(stem+".jsonl", cfg.wrapRecords)
+	rf, err := createRecords(stem+RecordsExt, cfg.wrapRecords)
 	if err != nil {
 		return nil, fmt.Errorf("level %s: %w", LevelName(lvl), err)
 	}
@@ -157,7 +163,7 @@ func runOne(ctx context.Context, c *Client, cfg Config, lvl Level, prov provenan
 	if err != nil {
 		return &s, err
 	}
-	if err := writeAtomic(stem+".summary.json", func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
+	if err := writeAtomic(stem+SummaryExt, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
 		return &s, fmt.Errorf("level %s: %w", LevelName(lvl), err)
 	}
 	if findings, err := schemas.ValidateJSON(schemas.BenchSummary, data); err != nil || len(findings) > 0 {

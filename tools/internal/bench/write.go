@@ -26,7 +26,7 @@ func WriteLevels(dir string, lrs []LevelRun, sums []Summary) error {
 	}
 	for i, s := range sums {
 		stem := filepath.Join(dir, LevelName(s.Level))
-		err := writeAtomic(stem+".jsonl", func(w io.Writer) error {
+		err := writeAtomic(stem+RecordsExt, func(w io.Writer) error {
 			for _, r := range lrs[i].Records {
 				b, err := json.Marshal(r) // as a live level writes them
 				if err != nil {
@@ -45,7 +45,7 @@ func WriteLevels(dir string, lrs []LevelRun, sums []Summary) error {
 		if err != nil {
 			return err
 		}
-		if err := writeAtomic(stem+".summary.json", func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
+		if err := writeAtomic(stem+SummaryExt, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
 			return err
 		}
 	}

@@ -14,6 +14,10 @@ import (
 // RetentionFile is where a run keeps its retention against its baseline.
 const RetentionFile = "retention.json"
 
+// Dir is the directory of a run that holds its eval records, samples and
+// retention (rundir.EvalDir names it for the rest of Forge).
+const Dir = "eval"
+
 // RetentionReport is a retention record (schema forge.eval.retention/v1):
 // per task, a candidate run's scores against a baseline run's on the same
 // documents, paired by (task, filter, doc_id). Kind "noise_floor" is a model
@@ -238,7 +242,7 @@ func LoadSides(runDir string) ([]Side, error) {
 	for i, r := range runs {
 		s := Side{Run: r, RunFile: filepath.Join(runDir, filepath.FromSlash(files[i])), Samples: map[string]SampleSource{}}
 		if r.SamplesFile != "" {
-			dir := filepath.Join(runDir, "eval", filepath.FromSlash(r.SamplesFile))
+			dir := filepath.Join(runDir, Dir, filepath.FromSlash(r.SamplesFile))
 			tasks, err := samplesTasks(dir)
 			if err != nil {
 				return nil, err

@@ -55,7 +55,7 @@ type Task struct {
 // Load reads every eval/*.json of a run directory whose schema is an eval
 // run, in name order; none is not an error.
 func Load(runDir string) ([]Run, []string, error) {
-	paths, err := filepath.Glob(filepath.Join(runDir, "eval", "*.json"))
+	paths, err := filepath.Glob(filepath.Join(runDir, Dir, "*.json"))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -74,7 +74,7 @@ func Load(runDir string) ([]Run, []string, error) {
 			continue
 		}
 		out = append(out, r)
-		files = append(files, filepath.ToSlash(filepath.Join("eval", filepath.Base(p))))
+		files = append(files, filepath.ToSlash(filepath.Join(Dir, filepath.Base(p))))
 	}
 	return out, files, nil
 }

@@ -74,7 +74,7 @@ func ImportVLLMBench(env Out, files []string, dir, experiment, runID string, loc
 		if err != nil {
 			return fmt.Errorf("import: %s: %v", items[i].file, err)
 		}
-		path := filepath.Join(dir, bench.LevelName(s.Level)+".summary.json")
+		path := filepath.Join(dir, bench.LevelName(s.Level)+bench.SummaryExt)
 		if err := bench.WriteFileAtomic(path, data); err != nil {
 			return fmt.Errorf("import: %v", err)
 		}

@@ -143,7 +143,7 @@ func (pr *parityRun) level(ctx context.Context, env Out, l bench.Level, runID st
 	if err != nil {
 		return fmt.Errorf("%v", err)
 	}
-	if err := os.WriteFile(filepath.Join(pr.imported, name+".summary.json"), out, 0o644); err != nil {
+	if err := bench.WriteFileAtomic(filepath.Join(pr.imported, name+bench.SummaryExt), out); err != nil {
 		return fmt.Errorf("%v", err)
 	}
 	return nil
@@ -272,7 +272,7 @@ func loadSummaries(dir, source, what string) ([]bench.Summary, error) {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("parity: %s %s is not a directory", what, dir)
 	}
-	paths, err := filepath.Glob(filepath.Join(dir, "*.summary.json"))
+	paths, err := filepath.Glob(filepath.Join(dir, "*"+bench.SummaryExt))
 	if err != nil {
 		return nil, fmt.Errorf("parity: %v", err)
 	}

@@ -62,7 +62,7 @@ func resume(p *plan.Plan, o Options, now time.Time) (rundir.Dir, rundir.State, [
 			levels = append(levels, lv)
 			continue
 		}
-		for _, f := range []string{name + ".jsonl", name + ".summary.json"} {
+		for _, f := range []string{name + bench.RecordsExt, name + bench.SummaryExt} {
 			if err := os.Remove(d.Path(rundir.BenchDir, f)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return "", rundir.State{}, nil, err
 			}
@@ -92,7 +92,7 @@ func completeSummary(d rundir.Dir, name string, candidate bool) (bench.Summary, 
 	if !candidate {
 		return s, false
 	}
-	b, err := os.ReadFile(d.Path(rundir.BenchDir, name+".summary.json"))
+	b, err := os.ReadFile(d.Path(rundir.BenchDir, name+bench.SummaryExt))
 	if err != nil || json.Unmarshal(b, &s) != nil || s.Incomplete {
 		return s, false
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/forge-bench/forge/tools/internal/bench"
+	"github.com/forge-bench/forge/tools/internal/eval"
 	"github.com/forge-bench/forge/tools/internal/results"
 )
 
@@ -25,7 +26,7 @@ const (
 	StateFile    = "state.json"   // the run's state, see State
 	BenchDir     = "bench"        // forge bench: <level>.jsonl and <level>.summary.json
 	PredictedDir = "predicted"    // the twin's prediction of the same plan and requests
-	EvalDir      = "eval"         // lm-eval records, retention
+	EvalDir      = eval.Dir       // lm-eval records, samples, retention
 	ParityDir    = "parity"       // vllm bench serve on the same levels
 	CostFile     = "cost.json"    // forge cost
 	ChartsDir    = "charts"       // forge chart

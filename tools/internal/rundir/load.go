@@ -79,7 +79,7 @@ func LoadRun(dir string) (*Run, error) {
 // loadSummaries reads sub/*.summary.json in level order (the file names
 // start with the level index).
 func loadSummaries(dir, sub string) ([]bench.Summary, []string, error) {
-	paths, err := filepath.Glob(filepath.Join(dir, sub, "*.summary.json"))
+	paths, err := filepath.Glob(filepath.Join(dir, sub, "*"+bench.SummaryExt))
 	if err != nil {
 		return nil, nil, err
 	}

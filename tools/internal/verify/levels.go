@@ -17,8 +17,8 @@ import (
 )
 
 const (
-	summaryExt = ".summary.json"
-	recordsExt = ".jsonl"
+	summaryExt = bench.SummaryExt
+	recordsExt = bench.RecordsExt
 )
 
 // level is one level's files in a bench/ or predicted/ directory.
