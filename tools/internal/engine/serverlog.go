@@ -1,4 +1,4 @@
-// Package engine reads the startup log of a vLLM server ("vllm serve"):
+// The startup log of a vLLM server ("vllm serve"):
 // ParseLog extracts what the server actually resolved (platform, model,
 // dtype, quantization and kernel, limits, KV cache, attention backend),
 // Check compares that with what the plan expected, and Diagnose classifies
@@ -7,6 +7,7 @@
 // The patterns follow vLLM 0.11.0's log format strings; the source location
 // of each is noted next to the pattern (paths relative to the installed
 // site-packages/vllm/ directory).
+
 package engine
 
 import (

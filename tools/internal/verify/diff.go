@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -21,7 +22,7 @@ func compare(file string, stored, again []byte, from string) []Difference {
 	}
 	var out []Difference
 	walk("", a, b, func(ptr string, x, y any) {
-		out = append(out, Difference{File: file, Field: or(ptr, "/"), Stored: show(x), Recomputed: show(y), From: from})
+		out = append(out, Difference{File: file, Field: cmp.Or(ptr, "/"), Stored: show(x), Recomputed: show(y), From: from})
 	})
 	if len(out) == 0 {
 		out = append(out, Difference{File: file, Field: "(formatting)", From: "same values as recomputed from " + from + ", but not byte-identical (whitespace, key order or number format)"})
@@ -85,11 +86,4 @@ func show(v any) string {
 		return s
 	}
 	return string(data[:77]) + "..."
-}
-
-func or(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
