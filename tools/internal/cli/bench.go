@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/forge-bench/forge/tools/internal/bench"
@@ -72,6 +73,11 @@ func runBench(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	cfg.Progress = env.Stderr
+	// A second sweep into the same directory would replace some levels and
+	// keep others, and the mix would read as one run.
+	if old, _ := filepath.Glob(filepath.Join(cfg.Out, "*"+bench.RecordsExt)); len(old) > 0 {
+		return usageErr("--out %s already holds level records (%s): give a new directory", cfg.Out, filepath.Base(old[0]))
+	}
 	lm, err := mf.start(ctx, env, "bench")
 	if err != nil {
 		return err

@@ -120,6 +120,14 @@ func TestBenchCommand(t *testing.T) {
 	if _, _, code := run(t, "bench", "--base-url", srv.URL, "--model", "m", "--concurrency", "1", "--api-key-env", "FORGE_UNSET_VAR_X", "--out", out); code != ExitUsage {
 		t.Errorf("unset key variable: exit %d", code)
 	}
+	// A second sweep into the same directory would mix two runs' levels.
+	before, _ := os.ReadFile(filepath.Join(out, "00-concurrency-1.jsonl"))
+	if _, _, err := runErr("bench", "--base-url", srv.URL, "--model", "m", "--concurrency", "1", "--num-prompts", "2", "--out", out); ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "already holds level records") {
+		t.Errorf("a rerun into the same --out: %v", err)
+	}
+	if after, _ := os.ReadFile(filepath.Join(out, "00-concurrency-1.jsonl")); string(after) != string(before) {
+		t.Error("the refused rerun changed the first run's records")
+	}
 }
 
 // TestMetricsAddrErrors: a --metrics-addr that cannot be listened on, or a

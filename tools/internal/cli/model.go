@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/forge-bench/forge/tools/internal/models"
 	"github.com/forge-bench/forge/tools/internal/pipeline"
@@ -66,22 +65,14 @@ func runPrompts(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	seq, err := pipeline.PlanSequence(ctx, p)
+	if *format != "sharegpt" && *format != "jsonl" {
+		return usageErr("--format must be sharegpt or jsonl, got %q", *format)
+	}
+	n, err := pipeline.WritePrompts(ctx, p, *out, *format)
 	if err != nil {
 		return err
 	}
-	reqs := seq.Measured
-	data, err := pipeline.EncodePrompts(reqs, *format)
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
-		return problems("%v", err)
-	}
-	if err := os.WriteFile(*out, data, 0o644); err != nil {
-		return problems("%v", err)
-	}
-	fmt.Fprintf(env.Stdout, "prompts: %d requests of %s in %s\n", len(reqs), p.Experiment, *out)
+	fmt.Fprintf(env.Stdout, "prompts: %d requests of %s in %s\n", n, p.Experiment, *out)
 	return nil
 }
 

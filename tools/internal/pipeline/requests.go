@@ -208,6 +208,23 @@ func EncodePrompts(reqs []bench.Prompt, format string) ([]byte, error) {
 	return nil, fmt.Errorf("--format must be sharegpt or jsonl, got %q", format)
 }
 
+// WritePrompts writes the plan's measured requests to path in format
+// (EncodePrompts), for another client, and says how many.
+func WritePrompts(ctx context.Context, p *plan.Plan, path, format string) (int, error) {
+	seq, err := PlanSequence(ctx, p)
+	if err != nil {
+		return 0, err
+	}
+	data, err := EncodePrompts(seq.Measured, format)
+	if err != nil {
+		return 0, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return 0, err
+	}
+	return len(seq.Measured), bench.WriteFileAtomic(path, data)
+}
+
 func fileExists(path string) bool {
 	st, err := os.Stat(path)
 	return err == nil && st.Mode().IsRegular()
