@@ -51,16 +51,16 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := pipeline.Run(ctx, p, pipeline.Options{Out: pipeline.Out{Stdout: env.Stdout, Stderr: env.Stderr},
+	_, err = pipeline.Run(ctx, p, pipeline.Options{Out: pipeline.Out{Stdout: env.Stdout, Stderr: env.Stderr},
 		ResultsRoot: *resultsDir, RunID: *runID, Resume: *resume, TimeScale: *scale, Compare: *compare,
-		HealthTimeout: *healthTimeout, Parity: *parity, NoEval: *noEval, Exporter: lm.Exporter(), SweepDone: lm.Finish, InFlight: bench.InFlight})
-	if res != nil {
-		fmt.Fprintf(env.Stdout, "run %s: %s, %d level(s) measured in %s\n", res.Dir.ID(), res.State.State, len(res.Summaries), res.Dir)
-		for _, s := range res.Summaries {
-			fmt.Fprintf(env.Stdout, "  %-18s %8.1f output tok/s  TTFT p50 %s ms  TPOT p50 %s ms  %d ok / %d failed\n",
-				bench.LevelName(s.Level), s.OutputThroughput, bench.FormatMs(s.TTFT.P50), bench.FormatMs(s.TPOT.P50), s.Completed, s.Failed)
-		}
-	}
+		HealthTimeout: *healthTimeout, Parity: *parity, NoEval: *noEval, Exporter: lm.Exporter(), SweepDone: lm.Finish, InFlight: bench.InFlight,
+		Measured: func(res *pipeline.Result) {
+			fmt.Fprintf(env.Stdout, "run %s: %s, %d level(s) measured in %s\n", res.Dir.ID(), res.State.State, len(res.Summaries), res.Dir)
+			for _, s := range res.Summaries {
+				fmt.Fprintf(env.Stdout, "  %-18s %8.1f output tok/s  TTFT p50 %s ms  TPOT p50 %s ms  %d ok / %d failed\n",
+					bench.LevelName(s.Level), s.OutputThroughput, bench.FormatMs(s.TTFT.P50), bench.FormatMs(s.TPOT.P50), s.Completed, s.Failed)
+			}
+		}})
 	if errors.Is(err, rundir.ErrExists) {
 		return usageErr("%v", err)
 	}

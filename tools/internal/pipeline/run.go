@@ -32,6 +32,10 @@ type Options struct {
 	SweepDone     func(context.Context) // called after the last level, while the engine still runs
 	InFlight      func() int            // requests in flight, for the Ctrl-C message (nil: not shown)
 	Now           func() time.Time      // clock for the run id and state (nil: time.Now)
+	// Measured is called once the sweep has ended and the run's state is
+	// known, before anything is priced (nil: nothing), so a command can
+	// print the levels before the cost.
+	Measured func(*Result)
 }
 
 // Result is what a run left: its directory, state and the levels measured
@@ -134,6 +138,9 @@ func Run(ctx context.Context, p *plan.Plan, o Options) (*Result, error) {
 	}
 	st.ForgePID = 0
 	save()
+	if o.Measured != nil {
+		o.Measured(res)
+	}
 	if st.State != rundir.Complete {
 		// No price for a run that is not complete; a report that says so.
 		if dirs, err := CompareDirs(string(d), o.Compare); err == nil {
