@@ -196,7 +196,9 @@ func gone(pgid int) bool {
 
 // TestSignalsLeaveNoEngine: whatever signals forge run gets — two Ctrl-C
 // one second apart, one SIGTERM, one SIGHUP — no process of the engine's
-// group survives it, though the engine ignores SIGTERM.
+// group survives it, though the engine ignores SIGTERM. After a SIGKILL,
+// which Forge cannot handle, `forge engine stop RUN_DIR` ends the engine
+// from its pidfile.
 func TestSignalsLeaveNoEngine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs forge run against a fake vLLM")
@@ -213,6 +215,9 @@ func TestSignalsLeaveNoEngine(t *testing.T) {
 		{"two SIGINTs", []syscall.Signal{syscall.SIGINT, syscall.SIGINT}},
 		{"SIGTERM", []syscall.Signal{syscall.SIGTERM}},
 		{"SIGHUP", []syscall.Signal{syscall.SIGHUP}},
+		// The one signal Forge cannot handle: the engine outlives it, and
+		// the pidfile and `forge engine stop` clean up.
+		{"SIGKILL", []syscall.Signal{syscall.SIGKILL}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			id := strings.ReplaceAll(c.name, " ", "-")
@@ -238,6 +243,18 @@ func TestSignalsLeaveNoEngine(t *testing.T) {
 			case <-exited:
 			case <-time.After(20 * time.Second):
 				t.Fatalf("forge run still running 20 s after %s\n%s", c.name, out.String())
+			}
+			runDir := filepath.Join("results", "fake", id)
+			if c.sigs[0] == syscall.SIGKILL {
+				if !proc.Alive(pgid) {
+					t.Fatal("the engine died with a SIGKILLed Forge; nothing left for engine stop to do")
+				}
+				if st, _ := rundir.Dir(runDir).ReadState(); st.State != rundir.Incomplete || !strings.Contains(st.Cause, "stopped while the run was running") {
+					t.Errorf("state of a run whose Forge was killed: %+v", st)
+				}
+				if o, e, code := run(t, "engine", "stop", runDir, "--grace", "1s"); code != ExitOK || !strings.Contains(o, "stopped process group") {
+					t.Errorf("forge engine stop: exit %d\n%s%s", code, o, e)
+				}
 			}
 			if !gone(pgid) {
 				syscall.Kill(-pgid, syscall.SIGKILL)
