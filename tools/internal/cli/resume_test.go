@@ -32,7 +32,7 @@ func TestInterruptResume(t *testing.T) {
 	}
 	defer held.Close()
 	exps := copyTree(t, "../../../experiments")
-	exp := strings.Replace(fmt.Sprintf(tinyExperiment, held.Addr().(*net.TCPAddr).Port), "prompts_per_level = 6", "prompts_per_level = 24", 1)
+	exp := strings.Replace(fmt.Sprintf(tinyExperiment, held.Addr().(*net.TCPAddr).Port), "prompts_per_level = 6", "prompts_per_level = 60", 1)
 	if err := os.WriteFile(filepath.Join(exps, "tiny.hcl"), []byte(exp), 0o644); err != nil {
 		t.Fatal(err)
 	}

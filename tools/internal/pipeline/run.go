@@ -36,6 +36,9 @@ type Options struct {
 	// known, before anything is priced (nil: nothing), so a command can
 	// print the levels before the cost.
 	Measured func(*Result)
+	// LevelDone is called after each level's state is recorded (nil:
+	// nothing); a level's progress line for a caller, or a test's hook.
+	LevelDone func(rundir.Level)
 }
 
 // Result is what a run left: its directory, state and the levels measured

@@ -132,6 +132,9 @@ func (sw *sweep) record(lvl bench.Level, sums []bench.Summary, died, stopped boo
 		case stopped && (len(sums) == 0 || sums[0].Incomplete):
 			l.State = rundir.Incomplete
 		}
+		sw.save()
+		if sw.o.LevelDone != nil {
+			sw.o.LevelDone(*l)
+		}
 	}
-	sw.save()
 }
