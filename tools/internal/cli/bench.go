@@ -144,7 +144,8 @@ func benchConfig(ctx context.Context, f benchFlags, set map[string]bool) (bench.
 		if err != nil {
 			return cfg, err
 		}
-		if cfg, wl, err = pipeline.BenchConfig(ctx, p); err != nil {
+		cfg = pipeline.BaseConfig(p)
+		if wl, err = pipeline.WorkloadSpec(ctx, p); err != nil {
 			return cfg, problems("%v", err)
 		}
 		if !set["warmup"] {
@@ -200,7 +201,7 @@ func benchConfig(ctx context.Context, f benchFlags, set map[string]bool) (bench.
 	if err != nil {
 		return cfg, problems("%v", err)
 	}
-	if err := pipeline.UseSequence(&cfg, seq, wl); err != nil {
+	if err := pipeline.UseSequence(&cfg, seq); err != nil {
 		return cfg, problems("%v", err)
 	}
 	if f.apiKeyEnv != "" {

@@ -174,3 +174,9 @@ func runVersion(_ context.Context, env Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "forge %s (commit %s)\n", buildinfo.Version, buildinfo.Commit)
 	return nil
 }
+
+// flagGiven says whether the flag was set on the command line.
+func flagGiven(fs *flag.FlagSet, name string) (given bool) {
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}

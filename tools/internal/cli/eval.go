@@ -33,7 +33,7 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	out := pipeline.Out{Stdout: env.Stdout, Stderr: env.Stderr}
 	var p *plan.Plan
 	runDir := pos[0]
-	if fileExists(filepath.Join(runDir, rundir.PlanFile)) {
+	if rundir.IsRun(runDir) {
 		if p, err = readPlan(filepath.Join(runDir, rundir.PlanFile)); err != nil {
 			return err
 		}
@@ -47,7 +47,7 @@ func runEval(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	err = evalAt(ctx, out, p, string(d), *baseURL, *lmEval, *resultsDir)
-	return cmp.Or(pipeline.Finish(d, err), err)
+	return cmp.Or(pipeline.Finish(ctx, d, err), err)
 }
 
 func evalAt(ctx context.Context, out pipeline.Out, p *plan.Plan, runDir, baseURL, lmEval, resultsDir string) error {

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/forge-bench/forge/tools/internal/models"
 	"github.com/forge-bench/forge/tools/internal/pipeline"
@@ -74,9 +73,4 @@ func runPrompts(ctx context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "prompts: %d requests of %s in %s\n", n, p.Experiment, *out)
 	return nil
-}
-
-func fileExists(path string) bool {
-	st, err := os.Stat(path)
-	return err == nil && st.Mode().IsRegular()
 }

@@ -96,6 +96,9 @@ func TestInterruptResume(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("resume: exit %d\n%s%s", code, o, e)
 	}
+	if strings.Contains(e, "resuming at the run's own time scale") {
+		t.Errorf("a resume without --time-scale warned about the time scale:\n%s", e)
+	}
 	if again, _ := os.ReadFile(filepath.Join(dir, "bench", "00-concurrency-1.jsonl")); !bytes.Equal(keep, again) {
 		t.Error("resume re-ran a complete level")
 	}

@@ -21,7 +21,7 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	resultsDir := fs.String("results", "results", "results root")
 	runID := fs.String("run-id", "", "run id (default: UTC time and commit); an existing run directory is refused")
 	resume := fs.String("resume", "", "finish this interrupted or failed run directory: its complete levels are kept, the others run again (the plan must not have changed)")
-	scale := fs.Float64("time-scale", 1, "twin only: modelled seconds per wall second")
+	scale := fs.Float64("time-scale", 0, "twin only: modelled seconds per wall second (default 1; a resumed run keeps its own)")
 	compare := fs.String("compare", "", "comma-separated runs (or experiment directories, for their latest complete run) to include in the charts and report")
 	healthTimeout := fs.Duration("health-timeout", 15*time.Minute, "how long to wait for the server to answer /health")
 	noEval := fs.Bool("no-eval", false, "skip the experiment's eval block (lm-eval against the server after the sweep)")
@@ -33,7 +33,7 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *scale <= 0 {
+	if !(*scale >= 0) || *scale == 0 && flagGiven(fs, "time-scale") {
 		return usageErr("--time-scale must be positive")
 	}
 	name, err := runTarget(pos, *resume)

@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/forge-bench/forge/tools/internal/proc"
@@ -32,8 +34,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 				cancel()
 				continue
 			}
-			n := proc.KillAll()
-			fmt.Fprintf(stderr, "forge: %v: killed %d process group(s) Forge started; exiting\n", s, n)
+			killed := proc.KillAll()
+			fmt.Fprintf(stderr, "forge: %v: killed the process groups Forge started (%s); exiting\n", s, cmp.Or(strings.Join(killed, ", "), "none"))
 			code := 1
 			if sig, ok := s.(syscall.Signal); ok {
 				code = 128 + int(sig)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/forge-bench/forge/schemas"
+	"github.com/forge-bench/forge/tools/internal/data"
 	"github.com/forge-bench/forge/tools/internal/rundir"
 )
 
@@ -23,7 +24,7 @@ func ForRun(r *rundir.Run) (*Report, []byte, error) {
 	}
 	inputs := []Input{}
 	for _, f := range append([]string{"plan.json"}, files...) {
-		sum, err := rundir.FileSHA256(filepath.Join(r.Dir, f))
+		sum, err := data.FileSHA256(filepath.Join(r.Dir, f))
 		if err != nil {
 			return nil, nil, err
 		}

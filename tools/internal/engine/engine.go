@@ -40,19 +40,20 @@ type Options struct {
 
 // Engine is a started, healthy engine.
 type Engine struct {
-	Kind    string
-	URL     string // http://host:port, where it actually listens
-	LogPath string // server.log; "" for the twin
-	p       *proc.Process
-	cancel  context.CancelFunc // the twin's
-	served  chan struct{}      // the twin's Serve returned
-	grace   time.Duration
-	died    chan struct{}
-	quit    chan struct{} // closed by Stop: the watcher ends
-	mu      sync.Mutex
-	cause   string
-	stopped bool
-	once    sync.Once
+	Kind      string
+	URL       string // http://host:port, where it actually listens
+	LogPath   string // server.log; "" for the twin
+	p         *proc.Process
+	cancel    context.CancelFunc // the twin's
+	served    chan struct{}      // the twin's Serve returned
+	grace     time.Duration
+	died      chan struct{}
+	diagnosed chan struct{} // closed once cause holds the log's diagnosis
+	quit      chan struct{} // closed by Stop: the watcher ends
+	mu        sync.Mutex
+	cause     string
+	stopped   bool
+	once      sync.Once
 }
 
 // ErrDied is wrapped by the error a sweep ends with when the engine died.
@@ -74,7 +75,7 @@ func Start(ctx context.Context, p *plan.Plan, dir string, o Options) (*Engine, e
 		o.TimeScale = 1
 	}
 	addr := net.JoinHostPort(p.Engine.Host, strconv.Itoa(p.Engine.Port))
-	e := &Engine{Kind: p.Engine.Kind, died: make(chan struct{}), quit: make(chan struct{}), grace: o.StopGrace}
+	e := &Engine{Kind: p.Engine.Kind, died: make(chan struct{}), diagnosed: make(chan struct{}), quit: make(chan struct{}), grace: o.StopGrace}
 	if p.Engine.Kind == "twin" {
 		t, err := NewTwin(p, addr, TwinOptions{TimeScale: o.TimeScale, Seed: int64(p.Engine.Seed), AnyPort: true, Faults: twin.Faults{}})
 		if err != nil {
@@ -172,12 +173,18 @@ const (
 
 func (e *Engine) die(what string) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if e.stopped {
+		e.mu.Unlock()
 		return
 	}
-	e.cause = e.diagnosis(what)
-	close(e.died)
+	e.cause = what
+	close(e.died) // at once: the sweep must stop before the log is read
+	e.mu.Unlock()
+	d := e.diagnosis(what)
+	e.mu.Lock()
+	e.cause = d
+	e.mu.Unlock()
+	close(e.diagnosed)
 }
 
 // refusedConn says whether a TCP connection to url's host is refused.
@@ -198,8 +205,15 @@ func refusedConn(url string) bool {
 // the twin, which lives in this process.
 func (e *Engine) Died() <-chan struct{} { return e.died }
 
-// Cause says why the engine died ("" while it lives).
+// Cause says why the engine died, with what its log says ("" while it
+// lives); after a death it waits for the log to be read.
 func (e *Engine) Cause() string {
+	select {
+	case <-e.died:
+		<-e.diagnosed
+	default:
+		return ""
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.cause

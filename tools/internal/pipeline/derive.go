@@ -22,11 +22,11 @@ import (
 
 // WriteCost prices one run into <dir>/cost.json.
 func WriteCost(dir string, allowIncomplete bool) (*cost.Report, string, error) {
-	if _, err := rundir.Dir(dir).Check(allowIncomplete); err != nil {
-		return nil, "", err
-	}
 	r, err := rundir.LoadRun(dir)
 	if err != nil {
+		return nil, "", err
+	}
+	if err := r.Require(allowIncomplete); err != nil {
 		return nil, "", err
 	}
 	rep, data, err := cost.ForRun(r)
@@ -65,14 +65,14 @@ func Report(st *report.Study, out string) (string, error) {
 // and calls do. A run that is not complete is refused unless
 // allowIncomplete.
 func Study(out string, dirs []string, allowIncomplete bool, do StudyFunc) error {
-	for _, d := range dirs {
-		if _, err := rundir.Dir(d).Check(allowIncomplete); err != nil {
-			return err
-		}
-	}
 	st, err := report.Load(dirs)
 	if err != nil {
 		return err
+	}
+	for _, e := range st.Entries {
+		if err := e.Run.Require(allowIncomplete); err != nil {
+			return err
+		}
 	}
 	if err := writeStudy(out, dirs); err != nil {
 		return err

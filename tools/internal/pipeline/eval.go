@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/forge-bench/forge/tools/internal/buildinfo"
 	"github.com/forge-bench/forge/tools/internal/data"
 	"github.com/forge-bench/forge/tools/internal/eval"
 	"github.com/forge-bench/forge/tools/internal/plan"
@@ -49,6 +48,12 @@ func Eval(ctx context.Context, env Out, p *plan.Plan, runDir, base, lmEval strin
 	prov := provenance.Discover(ctx, http.DefaultClient, base, p.Model.ServedName, Declared(p))
 	var failed []string
 	for _, t := range p.Eval.Tasks {
+		if ctx.Err() != nil {
+			// Stopped: the tasks not yet run keep what they had (evalTask
+			// replaces a task's records before it runs lm-eval).
+			failed = append(failed, t.Name+" (not run: interrupted)")
+			continue
+		}
 		path, err := evalTask(ctx, env, p, t, runDir, base, bin, version, runID, prov)
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "eval %s: %v\n", t.Name, err)
@@ -268,24 +273,23 @@ func dirExists(path string) bool {
 // EvalRunDir creates an eval-only run directory for `forge eval
 // EXPERIMENT` (no sweep: no levels), in state running.
 func EvalRunDir(resultsRoot string, p *plan.Plan) (rundir.Dir, error) {
-	data, err := plan.Encode(p)
-	if err != nil {
-		return "", err
-	}
-	now := time.Now()
-	st := rundir.State{State: rundir.Running, StartedAt: now.UTC().Format(time.RFC3339), PlanHash: p.Hash, TimeScale: 1, ForgePID: os.Getpid()}
-	return rundir.Create(resultsRoot, p.Experiment, rundir.NewID(now, buildinfo.Short()), data, st)
+	d, _, err := newRun(resultsRoot, p, "", time.Now(), 1, nil)
+	return d, err
 }
 
 // Finish records the end of a run that is not a sweep (an eval-only run):
-// complete when err is nil, failed with err as the cause otherwise.
-func Finish(d rundir.Dir, err error) error {
+// complete when err is nil, incomplete when ctx ended (the user stopped
+// it), failed with err as the cause otherwise.
+func Finish(ctx context.Context, d rundir.Dir, err error) error {
 	st, rerr := d.ReadState()
 	if rerr != nil {
 		return rerr
 	}
 	st.State, st.Cause, st.ForgePID = rundir.Complete, "", 0
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		st.State, st.Cause = rundir.Incomplete, "interrupted: "+err.Error()
+	case err != nil:
 		st.State, st.Cause = rundir.Failed, err.Error()
 	}
 	return d.WriteState(st)

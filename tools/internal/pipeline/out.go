@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"io"
+	"os"
 
 	"github.com/forge-bench/forge/tools/internal/proc"
 )
@@ -17,7 +18,17 @@ type Out struct {
 // print from different goroutines, and a test's buffer is not safe for
 // that.
 func (o Out) locked() Out {
-	return Out{Stdout: &proc.SyncWriter{W: orDiscard(o.Stdout)}, Stderr: &proc.SyncWriter{W: orDiscard(o.Stderr)}}
+	return Out{Stdout: syncWriter(o.Stdout), Stderr: syncWriter(o.Stderr)}
+}
+
+// syncWriter wraps w unless it is a file: a write to a file is one system
+// call already, and the load generator's progress line needs the file to
+// see that it is a terminal and redraw in place.
+func syncWriter(w io.Writer) io.Writer {
+	if f, ok := w.(*os.File); ok {
+		return f
+	}
+	return &proc.SyncWriter{W: orDiscard(w)}
 }
 
 func orDiscard(w io.Writer) io.Writer {

@@ -39,7 +39,9 @@ type parityRun struct {
 	log                    *os.File
 }
 
-func newParity(ctx context.Context, p *plan.Plan, runDir string) (*parityRun, error) {
+// newParity prepares the cross-check: vLLM's client gets exactly the
+// measured requests of seq. A resumed run appends to the client's log.
+func newParity(p *plan.Plan, runDir string, seq Sequence, resumed bool) (*parityRun, error) {
 	if p.Engine.Kind != "vllm" {
 		return nil, fmt.Errorf("--parity needs a vLLM engine (vllm bench serve), not %q", p.Engine.Kind)
 	}
@@ -57,10 +59,6 @@ func newParity(ctx context.Context, p *plan.Plan, runDir string) (*parityRun, er
 			return nil, fmt.Errorf("%v", err)
 		}
 	}
-	seq, err := PlanSequence(ctx, p)
-	if err != nil {
-		return nil, err
-	}
 	reqs := seq.Measured
 	data, err := EncodePrompts(reqs, "sharegpt")
 	if err != nil {
@@ -71,7 +69,11 @@ func newParity(ctx context.Context, p *plan.Plan, runDir string) (*parityRun, er
 		return nil, fmt.Errorf("%v", err)
 	}
 	pr.logPath = filepath.Join(pr.raw, "vllm-bench.log")
-	if pr.log, err = os.Create(pr.logPath); err != nil {
+	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+	if resumed {
+		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+	}
+	if pr.log, err = os.OpenFile(pr.logPath, flags, 0o644); err != nil {
 		return nil, fmt.Errorf("%v", err)
 	}
 	return pr, nil

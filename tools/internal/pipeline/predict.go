@@ -20,6 +20,13 @@ func Predict(ctx context.Context, p *plan.Plan, runID string) ([]bench.LevelRun,
 	if err != nil {
 		return nil, nil, err
 	}
+	lrs, sums := PredictSequence(p, seq, runID)
+	return lrs, sums, nil
+}
+
+// PredictSequence is Predict on a sequence already generated (the one the
+// run's bench sends).
+func PredictSequence(p *plan.Plan, seq Sequence, runID string) ([]bench.LevelRun, []bench.Summary) {
 	ws := seq.Set
 	cfg := twin.ConfigFromPlan(p, twin.DefaultEfficiency)
 	prov := provenance.Record{ForgeVersion: buildinfo.Version, ForgeCommit: buildinfo.Commit, Engine: provenance.Engine{Name: "twin", Version: cmp.Or(p.Engine.Version, "0.11.0")},
@@ -45,5 +52,5 @@ func Predict(ctx context.Context, p *plan.Plan, runID string) ([]bench.LevelRun,
 		s.Predicted, s.Source, s.API, s.TokenSource = true, "predict", p.Workload.API, ws.TokenSource
 		lrs, sums = append(lrs, lr), append(sums, s)
 	}
-	return lrs, sums, nil
+	return lrs, sums
 }

@@ -30,6 +30,7 @@ import (
 type Sequence struct {
 	Warmup, Measured []bench.Prompt
 	Set              *workload.Set // the whole generated sequence; its SHA256 is request_sequence_sha256
+	Spec             workload.Spec // what it was generated from (NumPrompts: the measured requests)
 }
 
 // Generate makes the sequence of spec (NumPrompts measured requests) with
@@ -38,6 +39,7 @@ func Generate(spec workload.Spec, warmup int) (Sequence, error) {
 	if spec.NumPrompts < 1 || warmup < 0 {
 		return Sequence{}, fmt.Errorf("want at least 1 measured request and no negative warmup, got %d and %d", spec.NumPrompts, warmup)
 	}
+	measured := spec
 	spec.NumPrompts += warmup
 	ws, err := workload.Generate(spec)
 	if err != nil {
@@ -50,7 +52,7 @@ func Generate(spec workload.Spec, warmup int) (Sequence, error) {
 	for i, r := range ws.Requests {
 		prompts[i] = bench.Prompt{Index: r.Index, Text: r.Prompt, PromptTokens: r.PromptTokens, MaxTokens: r.MaxTokens}
 	}
-	s := Sequence{Warmup: prompts[:warmup], Measured: prompts[warmup:], Set: ws}
+	s := Sequence{Warmup: prompts[:warmup], Measured: prompts[warmup:], Set: ws, Spec: measured}
 	for i := range s.Measured {
 		s.Measured[i].Index = i
 	}
@@ -93,10 +95,11 @@ func WorkloadSpec(ctx context.Context, p *plan.Plan) (workload.Spec, error) {
 	return spec, nil
 }
 
-// BenchConfig is the bench configuration a plan gives: target, levels,
-// SLOs, declared provenance and the request sequence. The caller sets Out,
-// RunID, Progress and what the plan does not say.
-func BenchConfig(ctx context.Context, p *plan.Plan) (bench.Config, workload.Spec, error) {
+// BaseConfig is the bench configuration a plan gives, without requests:
+// target, levels, SLOs and declared provenance. The caller adds a
+// Sequence (UseSequence), Out, RunID, Progress and what the plan does not
+// say.
+func BaseConfig(p *plan.Plan) bench.Config {
 	cfg := bench.Config{Experiment: p.Experiment, Burstiness: p.Sweep.Burstiness, SLO: SLO(p), Declared: Declared(p)}
 	cfg.Client.BaseURL = fmt.Sprintf("http://%s:%d", p.Engine.Host, p.Engine.Port)
 	cfg.Client.Model = p.Model.ServedName
@@ -111,31 +114,31 @@ func BenchConfig(ctx context.Context, p *plan.Plan) (bench.Config, workload.Spec
 	for _, l := range p.Sweep.Levels {
 		cfg.Levels = append(cfg.Levels, bench.Level{Kind: l.Kind, Value: l.Value, Index: l.Index})
 	}
-	spec, err := WorkloadSpec(ctx, p)
+	return cfg
+}
+
+// BenchConfig is BaseConfig with the plan's request sequence, generated
+// once and returned too, for the prediction and vLLM's client.
+func BenchConfig(ctx context.Context, p *plan.Plan) (bench.Config, Sequence, error) {
+	cfg := BaseConfig(p)
+	seq, err := PlanSequence(ctx, p)
 	if err != nil {
-		return cfg, spec, err
+		return cfg, seq, err
 	}
-	seq, err := Generate(spec, p.Sweep.Warmup)
-	if err != nil {
-		return cfg, spec, err
-	}
-	if err := UseSequence(&cfg, seq, spec); err != nil {
-		return cfg, spec, err
-	}
-	return cfg, spec, nil
+	return cfg, seq, UseSequence(&cfg, seq)
 }
 
 // UseSequence puts a sequence into a bench configuration, with the counter
-// of spec's tokenizer.
-func UseSequence(cfg *bench.Config, seq Sequence, spec workload.Spec) error {
+// of its tokenizer.
+func UseSequence(cfg *bench.Config, seq Sequence) error {
 	cfg.Warmup, cfg.Prompts = seq.Warmup, seq.Measured
 	cfg.TokenSource, cfg.SequenceSHA256, cfg.DatasetSHA256 = seq.Set.TokenSource, seq.Set.SHA256, seq.Set.DatasetSHA256
-	counter, err := workload.NewCounter(spec.Tokenizer)
+	counter, err := workload.NewCounter(seq.Spec.Tokenizer)
 	if err != nil {
 		return fmt.Errorf("tokenizer: %w", err)
 	}
 	cfg.Counter = bench.Counter{Count: counter.Count, Source: counter.Source}
-	cfg.Seed = uint64(spec.Seed)
+	cfg.Seed = uint64(seq.Spec.Seed)
 	return nil
 }
 

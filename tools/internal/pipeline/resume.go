@@ -29,7 +29,7 @@ func resume(p *plan.Plan, o Options, now time.Time) (rundir.Dir, rundir.State, [
 		return "", rundir.State{}, nil, fmt.Errorf("--resume %s: %w", d.Path(rundir.PlanFile), err)
 	}
 	if old.Hash != p.Hash {
-		return "", rundir.State{}, nil, fmt.Errorf("--resume %s: the plan changed since the run started (hash %s, now %s): its levels would mix two plans; start a new run instead", d, old.Hash, p.Hash)
+		return "", rundir.State{}, nil, fmt.Errorf("--resume %s: the plan changed since the run started (hash %s, now %s): its levels would mix two plans; give the --var flags the run started with, or start a new run", d, old.Hash, p.Hash)
 	}
 	st, err := d.ReadState()
 	if err != nil {
@@ -70,9 +70,10 @@ func resume(p *plan.Plan, o Options, now time.Time) (rundir.Dir, rundir.State, [
 		levels = append(levels, lv)
 		todo = append(todo, l)
 	}
-	// A price or report of the unfinished run must not outlive it.
-	for _, f := range []string{rundir.CostFile} {
-		if err := os.Remove(d.Path(f)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	// A price or report of the unfinished run must not outlive it: the
+	// resumed run writes its own, or its banner report if it fails again.
+	for _, f := range []string{rundir.CostFile, rundir.ReportFile, rundir.StudyFile, rundir.ChartsDir} {
+		if err := os.RemoveAll(d.Path(f)); err != nil {
 			return "", rundir.State{}, nil, err
 		}
 	}

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -84,6 +85,15 @@ func Run(ctx context.Context, p *plan.Plan, o Options) (*Result, error) {
 		save()
 		return res, fmt.Errorf("%w: %s (kept in %s)", map[string]error{rundir.Failed: ErrFailed, rundir.Incomplete: ErrIncomplete}[state], cause, d)
 	}
+	// The requests first: a dataset that cannot be resolved must fail the
+	// run before a GPU engine spends minutes starting.
+	cfg, seq, err := BenchConfig(ctx, p)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fail(rundir.Incomplete, "interrupted before the engine started")
+		}
+		return fail(rundir.Failed, err.Error())
+	}
 	eng, err := engine.Start(ctx, p, string(d), engine.Options{TimeScale: st.TimeScale, HealthTimeout: o.HealthTimeout, Log: o.Stderr})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -95,17 +105,13 @@ func Run(ctx context.Context, p *plan.Plan, o Options) (*Result, error) {
 	startup := eng.CheckStartup(p, string(d), o.Stderr)
 	fmt.Fprintf(o.Stderr, "run %s: server ready at %s\n", d.ID(), eng.URL)
 
-	cfg, _, err := BenchConfig(ctx, p)
-	if err != nil {
-		return fail(rundir.Failed, err.Error())
-	}
 	cfg.Client.BaseURL, cfg.Out, cfg.RunID = eng.URL, d.Path(rundir.BenchDir), d.ID()
 	cfg.Client.Timeout, cfg.ScrapeInterval = 10*time.Minute, time.Second
 	cfg.Progress, cfg.Declared.Startup, cfg.Exporter = o.Stderr, startup, o.Exporter
 
-	sw := sweep{o: o, p: p, d: d, eng: eng, cfg: cfg, st: &st, save: save}
+	sw := sweep{o: o, d: d, eng: eng, cfg: cfg, st: &st, save: save}
 	if o.Parity {
-		if sw.parity, err = newParity(ctx, p, string(d)); err != nil {
+		if sw.parity, err = newParity(p, string(d), seq, o.Resume != ""); err != nil {
 			sw.parityErr = err
 		}
 	}
@@ -120,7 +126,7 @@ func Run(ctx context.Context, p *plan.Plan, o Options) (*Result, error) {
 		evalErr = Eval(ctx, o.Out, p, string(d), eng.URL, "")
 	}
 	eng.Stop()
-	predict(ctx, o, p, d)
+	predict(o, p, d, seq)
 	if probs, err := results.ValidateTree(string(d)); err != nil {
 		return fail(rundir.Failed, err.Error())
 	} else if len(probs) > 0 {
@@ -195,16 +201,13 @@ func chartAndReport(o Out) StudyFunc {
 // predict writes the twin's prediction of the same plan and requests into
 // predicted/, so charts show how far the model is from the engine. The
 // twin models GPUs only: a CPU run has no prediction.
-func predict(ctx context.Context, o Options, p *plan.Plan, d rundir.Dir) {
+func predict(o Options, p *plan.Plan, d rundir.Dir, seq Sequence) {
 	if p.Hardware.Device == "cpu" {
 		fmt.Fprintf(o.Stderr, "run %s: no prediction: the twin models GPUs, not vLLM's CPU build\n", d.ID())
 		return
 	}
-	lrs, sums, err := Predict(context.WithoutCancel(ctx), p, d.ID())
-	if err == nil {
-		err = bench.WriteLevels(d.Path(rundir.PredictedDir), lrs, sums)
-	}
-	if err != nil {
+	lrs, sums := PredictSequence(p, seq, d.ID())
+	if err := bench.WriteLevels(d.Path(rundir.PredictedDir), lrs, sums); err != nil {
 		fmt.Fprintf(o.Stderr, "run %s: no prediction: %v\n", d.ID(), err)
 	}
 }
@@ -212,27 +215,27 @@ func predict(ctx context.Context, o Options, p *plan.Plan, d rundir.Dir) {
 // open creates the run directory, or reopens the one to resume, and says
 // which levels are still to run.
 func open(p *plan.Plan, o Options, now time.Time) (rundir.Dir, rundir.State, []plan.Level, error) {
-	scale := o.TimeScale
-	if scale <= 0 {
-		scale = 1
-	}
 	if o.Resume != "" {
 		return resume(p, o, now)
 	}
+	var levels []rundir.Level
+	for _, l := range p.Sweep.Levels {
+		levels = append(levels, rundir.Level{Name: levelName(l), State: "missing", Prompts: p.Sweep.PromptsPerLevel})
+	}
+	d, st, err := newRun(o.ResultsRoot, p, o.RunID, now, cmp.Or(o.TimeScale, 1), levels)
+	return d, st, p.Sweep.Levels, err
+}
+
+// newRun creates a run directory (id "" = the start time and commit) in
+// state running, this process running it.
+func newRun(root string, p *plan.Plan, id string, now time.Time, scale float64, levels []rundir.Level) (rundir.Dir, rundir.State, error) {
 	data, err := plan.Encode(p)
 	if err != nil {
-		return "", rundir.State{}, nil, err
+		return "", rundir.State{}, err
 	}
-	id := o.RunID
-	if id == "" {
-		id = rundir.NewID(now, buildinfo.Short())
-	}
-	st := rundir.State{State: rundir.Running, StartedAt: now.UTC().Format(time.RFC3339), PlanHash: p.Hash, TimeScale: scale, ForgePID: os.Getpid()}
-	for _, l := range p.Sweep.Levels {
-		st.Levels = append(st.Levels, rundir.Level{Name: levelName(l), State: "missing", Prompts: p.Sweep.PromptsPerLevel})
-	}
-	d, err := rundir.Create(o.ResultsRoot, p.Experiment, id, data, st)
-	return d, st, p.Sweep.Levels, err
+	st := rundir.State{State: rundir.Running, StartedAt: now.UTC().Format(time.RFC3339), PlanHash: p.Hash, TimeScale: scale, ForgePID: os.Getpid(), Levels: levels}
+	d, err := rundir.Create(root, p.Experiment, cmp.Or(id, rundir.NewID(now, buildinfo.Short())), data, st)
+	return d, st, err
 }
 
 func levelName(l plan.Level) string {

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/forge-bench/forge/tools/internal/bench"
 	"github.com/forge-bench/forge/tools/internal/engine"
@@ -16,7 +15,6 @@ import (
 // as it ends, with vLLM's own client after each level in a parity run.
 type sweep struct {
 	o    Options
-	p    *plan.Plan
 	d    rundir.Dir
 	eng  *engine.Engine
 	cfg  bench.Config
@@ -38,9 +36,6 @@ type sweep struct {
 func (sw *sweep) run(ctx context.Context, todo []plan.Level) string {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var mu sync.Mutex
-	died := ""
-	cause := func() string { mu.Lock(); defer mu.Unlock(); return died }
 	quit := make(chan struct{})
 	watched := make(chan struct{})
 	go func() {
@@ -49,11 +44,8 @@ func (sw *sweep) run(ctx context.Context, todo []plan.Level) string {
 		for {
 			select {
 			case <-sw.eng.Died():
-				mu.Lock()
-				died = "the engine died during the sweep: " + sw.eng.Cause()
-				mu.Unlock()
-				fmt.Fprintf(sw.o.Stderr, "run %s: %s; stopping the sweep\n", sw.d.ID(), died)
 				cancel()
+				fmt.Fprintf(sw.o.Stderr, "run %s: the engine died: %s; stopping the sweep\n", sw.d.ID(), sw.eng.Cause())
 				return
 			case <-interrupted:
 				interrupted = nil
@@ -67,8 +59,8 @@ func (sw *sweep) run(ctx context.Context, todo []plan.Level) string {
 			}
 		}
 	}()
-	defer func() { close(quit); <-watched }()
 
+	last := -1 // index in st.Levels of the last level run
 	for _, l := range todo {
 		if sctx.Err() != nil {
 			break
@@ -78,7 +70,7 @@ func (sw *sweep) run(ctx context.Context, todo []plan.Level) string {
 		one.Levels = []bench.Level{lvl}
 		sums, err := bench.Run(sctx, one)
 		sw.sums = append(sw.sums, sums...)
-		sw.record(lvl, sums, cause() != "", sctx.Err() != nil)
+		last = sw.record(lvl, sums, err, sw.dead(), sctx.Err() != nil)
 		if err != nil {
 			// A level cut short by Ctrl-C or the engine's death (its
 			// warmup fails, say) is that, not a bench failure.
@@ -99,6 +91,8 @@ func (sw *sweep) run(ctx context.Context, todo []plan.Level) string {
 			}
 		}
 	}
+	close(quit)
+	<-watched
 	if sw.parity != nil {
 		if sctx.Err() == nil && sw.benchErr == nil {
 			sw.counts, sw.timings, sw.parityErr = sw.parity.finish(sw.o.Out)
@@ -107,13 +101,36 @@ func (sw *sweep) run(ctx context.Context, todo []plan.Level) string {
 			sw.parity = nil
 		}
 	}
-	return cause()
+	if !sw.dead() {
+		return ""
+	}
+	// The engine's exit can be noticed a moment after the level it killed
+	// returned (its requests fail within milliseconds): a level that ended
+	// with failures as the engine died is not a complete level.
+	if last >= 0 {
+		if l := &sw.st.Levels[last]; l.State == rundir.Complete && l.Failed > 0 {
+			l.State = rundir.Failed
+			sw.save()
+		}
+	}
+	return "the engine died during the sweep: " + sw.eng.Cause()
 }
 
-// record sets a level's state from its summary: failed when the engine
-// died during it, incomplete when the user stopped it, else complete (a
-// level cut by the plan's max_duration_s ran as planned).
-func (sw *sweep) record(lvl bench.Level, sums []bench.Summary, died, stopped bool) {
+// dead says whether the engine has died (without waiting).
+func (sw *sweep) dead() bool {
+	select {
+	case <-sw.eng.Died():
+		return true
+	default:
+		return false
+	}
+}
+
+// record sets a level's state from its summary and returns its index in
+// the state: failed when the engine died during it or its files could not
+// be written, incomplete when the user stopped it, else complete (a level
+// cut by the plan's max_duration_s ran as planned).
+func (sw *sweep) record(lvl bench.Level, sums []bench.Summary, err error, died, stopped bool) int {
 	name := bench.LevelName(lvl)
 	for i := range sw.st.Levels {
 		l := &sw.st.Levels[i]
@@ -131,10 +148,14 @@ func (sw *sweep) record(lvl bench.Level, sums []bench.Summary, died, stopped boo
 			l.State = rundir.Failed
 		case stopped && (len(sums) == 0 || sums[0].Incomplete):
 			l.State = rundir.Incomplete
+		case err != nil:
+			l.State = rundir.Failed
 		}
 		sw.save()
 		if sw.o.LevelDone != nil {
 			sw.o.LevelDone(*l)
 		}
+		return i
 	}
+	return -1
 }

@@ -8,6 +8,7 @@
 package proc
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -37,7 +38,6 @@ type Spec struct {
 // and Kill end the whole group and are safe to call more than once.
 type Process struct {
 	Name    string
-	LogPath string
 	cmd     *exec.Cmd
 	pidfile string
 	done    chan struct{}
@@ -46,9 +46,13 @@ type Process struct {
 }
 
 var (
-	mu   sync.Mutex
-	live = map[*Process]struct{}{}
+	mu       sync.Mutex
+	live     = map[*Process]struct{}{}
+	aborting bool // KillAll has run: nothing more starts
 )
+
+// ErrAborting is returned by Start once KillAll has run.
+var ErrAborting = errors.New("forge is aborting")
 
 // Start starts s in a new process group and registers it.
 func Start(s Spec) (*Process, error) {
@@ -72,22 +76,26 @@ func Start(s Spec) (*Process, error) {
 	}
 	cmd.Env = append(os.Environ(), s.Env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	// Started and registered under the lock, so that KillAll sees every
+	// group, and none starts once it has run.
+	mu.Lock()
+	err := ErrAborting
+	if !aborting {
+		err = cmd.Start()
+	}
+	if err != nil {
+		mu.Unlock()
 		if logf != nil {
 			logf.Close()
 		}
 		return nil, fmt.Errorf("start %s: %w", strings.Join(s.Argv, " "), err)
 	}
-	p := &Process{Name: s.Name, LogPath: s.LogPath, cmd: cmd, pidfile: s.Pidfile, done: make(chan struct{})}
-	if p.Name == "" {
-		p.Name = s.Argv[0]
-	}
+	p := &Process{Name: cmp.Or(s.Name, s.Argv[0]), cmd: cmd, pidfile: s.Pidfile, done: make(chan struct{})}
+	live[p] = struct{}{}
+	mu.Unlock()
 	if s.Pidfile != "" {
 		_ = os.WriteFile(s.Pidfile, []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644)
 	}
-	mu.Lock()
-	live[p] = struct{}{}
-	mu.Unlock()
 	go func() {
 		p.err = cmd.Wait()
 		if logf != nil {
@@ -158,25 +166,41 @@ func (p *Process) finish() {
 	mu.Unlock()
 }
 
-// KillAll SIGKILLs every group this process started and has not stopped.
-// It is the abort path (second Ctrl-C, SIGTERM, SIGHUP): it does not wait
-// for a graceful end.
-func KillAll() int {
+// KillAll SIGKILLs every group this process started and has not stopped,
+// all at once, waits up to 5 s for their leaders, and refuses every later
+// Start. It is the abort path (second Ctrl-C, SIGTERM, SIGHUP), which must
+// end Forge even when a process is stuck; it returns the groups' names.
+func KillAll() []string {
 	mu.Lock()
+	aborting = true
 	ps := make([]*Process, 0, len(live))
 	for p := range live {
 		ps = append(ps, p)
 	}
 	mu.Unlock()
+	var names []string
 	for _, p := range ps {
-		p.Kill()
+		_ = syscall.Kill(-p.Pid(), syscall.SIGKILL)
+		names = append(names, fmt.Sprintf("%s (%d)", p.Name, p.Pid()))
 	}
-	return len(ps)
+	deadline := time.After(5 * time.Second)
+	for _, p := range ps {
+		select {
+		case <-p.done:
+			p.once.Do(p.finish)
+		case <-deadline:
+			return names
+		}
+	}
+	return names
 }
 
 // Run starts s and waits for it. When ctx ends first the group is stopped
 // (SIGTERM, then SIGKILL after grace) and ctx's error is returned.
 func Run(ctx context.Context, s Spec, grace time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	p, err := Start(s)
 	if err != nil {
 		return err
@@ -191,6 +215,16 @@ func Run(ctx context.Context, s Spec, grace time.Duration) error {
 	}
 }
 
+// PidAlive says whether process pid exists (one owned by another user
+// counts: it exists).
+func PidAlive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
 // Alive says whether any process of the group pgid exists.
 func Alive(pgid int) bool {
 	if pgid <= 0 {
@@ -202,10 +236,14 @@ func Alive(pgid int) bool {
 
 // StopGroup ends a group this process did not start (forge engine stop
 // after Forge itself was SIGKILLed): SIGTERM, up to grace for it to go,
-// then SIGKILL. It reports whether anything was running.
-func StopGroup(pgid int, grace time.Duration) bool {
-	if !Alive(pgid) {
-		return false
+// then SIGKILL. It reports whether anything was running, and an error when
+// the group is not this user's to signal (a recycled id) or survives.
+func StopGroup(pgid int, grace time.Duration) (bool, error) {
+	switch err := syscall.Kill(-pgid, 0); {
+	case pgid <= 0, errors.Is(err, syscall.ESRCH):
+		return false, nil
+	case errors.Is(err, syscall.EPERM):
+		return false, fmt.Errorf("process group %d belongs to another user: not the engine Forge started (its id was reused?); left alone", pgid)
 	}
 	_ = syscall.Kill(-pgid, syscall.SIGTERM)
 	deadline := time.Now().Add(grace)
@@ -216,7 +254,10 @@ func StopGroup(pgid int, grace time.Duration) bool {
 	for i := 0; i < 50 && Alive(pgid); i++ {
 		time.Sleep(100 * time.Millisecond)
 	}
-	return true
+	if Alive(pgid) {
+		return true, fmt.Errorf("process group %d is still there after SIGKILL (a process stuck in the kernel?)", pgid)
+	}
+	return true, nil
 }
 
 // ReadPidfile reads a group id written by Start.

@@ -44,7 +44,15 @@ func TestStopKillsGroupIgnoringTERM(t *testing.T) {
 	}{
 		{"Stop after grace", func(p *Process) { p.Stop(200 * time.Millisecond) }},
 		{"Kill", func(p *Process) { p.Kill() }},
-		{"KillAll", func(p *Process) { KillAll() }},
+		{"KillAll", func(p *Process) {
+			KillAll()
+			if _, err := Start(Spec{Argv: []string{"true"}}); !errors.Is(err, ErrAborting) {
+				t.Errorf("Start after KillAll: %v, want ErrAborting", err)
+			}
+			mu.Lock()
+			aborting = false // for the tests after this one
+			mu.Unlock()
+		}},
 		{"Kill during Stop's grace", func(p *Process) {
 			go p.Stop(time.Hour)
 			time.Sleep(100 * time.Millisecond)
@@ -82,6 +90,15 @@ func TestRun(t *testing.T) {
 	if err := Run(context.Background(), Spec{Argv: []string{"sh", "-c", "exit 3"}}, time.Second); err == nil {
 		t.Error("exit 3 reported as success")
 	}
+	done, cancelDone := context.WithCancel(context.Background())
+	cancelDone()
+	marker := filepath.Join(t.TempDir(), "ran")
+	if err := Run(done, Spec{Argv: []string{"touch", marker}}, time.Second); !errors.Is(err, context.Canceled) {
+		t.Errorf("Run with a cancelled context: %v", err)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("Run started a process after its context ended")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	s := stubborn(t)
@@ -105,15 +122,15 @@ func TestStopGroup(t *testing.T) {
 	}
 	waitLog(t, s.LogPath, "ready")
 	// As `forge engine stop` does after Forge was SIGKILLed: by group id.
-	if !StopGroup(p.Pid(), 200*time.Millisecond) {
-		t.Error("StopGroup found nothing running")
+	if running, err := StopGroup(p.Pid(), 200*time.Millisecond); !running || err != nil {
+		t.Errorf("StopGroup: running %v, %v", running, err)
 	}
 	<-p.Done()
 	if !gone(p.Pid()) {
 		t.Error("group survived StopGroup")
 	}
-	if StopGroup(p.Pid(), time.Millisecond) {
-		t.Error("StopGroup of a gone group reported something running")
+	if running, err := StopGroup(p.Pid(), time.Millisecond); running || err != nil {
+		t.Errorf("StopGroup of a gone group: running %v, %v", running, err)
 	}
 	p.Kill()
 }

@@ -4,8 +4,6 @@
 package rundir
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -118,7 +116,7 @@ func loadSummaries(dir, sub string) ([]bench.Summary, []string, error) {
 func Resolve(args []string) ([]string, error) {
 	var out []string
 	for _, a := range args {
-		if isRun(a) {
+		if IsRun(a) {
 			out = append(out, a)
 			continue
 		}
@@ -163,17 +161,8 @@ func latestOf(dir string) (Dir, bool, error) {
 	return "", false, nil
 }
 
-func isRun(dir string) bool {
+// IsRun says whether dir is a run directory (it holds a plan.json).
+func IsRun(dir string) bool {
 	_, err := os.Stat(filepath.Join(dir, PlanFile))
 	return err == nil
-}
-
-// FileSHA256 is the hex sha256 of a file's bytes.
-func FileSHA256(path string) (string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:]), nil
 }

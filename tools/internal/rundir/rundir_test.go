@@ -87,12 +87,13 @@ func TestReadState(t *testing.T) {
 			if got.State != c.want || !strings.Contains(got.Cause, c.cause) {
 				t.Errorf("state %q cause %q, want %q with %q", got.State, got.Cause, c.want, c.cause)
 			}
-			_, err = d.Check(false)
+			r := &Run{Dir: string(d), State: got}
+			err = r.Require(false)
 			if (err == nil) != (c.want == Complete) || err != nil && !errors.Is(err, ErrNotComplete) {
-				t.Errorf("Check: %v", err)
+				t.Errorf("Require: %v", err)
 			}
-			if _, err := d.Check(true); err != nil {
-				t.Errorf("Check with allowIncomplete: %v", err)
+			if err := r.Require(true); err != nil {
+				t.Errorf("Require with allowIncomplete: %v", err)
 			}
 		})
 	}

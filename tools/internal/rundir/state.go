@@ -85,19 +85,11 @@ func (d Dir) ReadState() (State, error) {
 	if err := json.Unmarshal(b, &st); err != nil {
 		return State{}, fmt.Errorf("%s: %w", d.Path(StateFile), err)
 	}
-	if st.State == Running && (st.ForgePID == 0 || !pidAlive(st.ForgePID)) {
+	if st.State == Running && (st.ForgePID == 0 || !proc.PidAlive(st.ForgePID)) {
 		st.State = Incomplete
 		st.Cause = fmt.Sprintf("Forge (pid %d) stopped while the run was running (killed?); finish it with `forge run --resume %s`", st.ForgePID, d)
 	}
 	return st, nil
-}
-
-func pidAlive(pid int) bool {
-	if pid == os.Getpid() {
-		return true
-	}
-	_, err := os.Stat(fmt.Sprintf("/proc/%d", pid))
-	return err == nil
 }
 
 // Banner says what an incomplete or failed run lacks, naming the levels
@@ -126,25 +118,24 @@ func (st State) Banner() string {
 	return s
 }
 
-// ErrNotComplete is wrapped by Check for a run that is not complete.
+// ErrNotComplete is wrapped by Require for a run that is not complete.
 var ErrNotComplete = errors.New("run is not complete")
 
-// Check returns the run's state, and an error wrapping ErrNotComplete
-// unless it is complete or allowIncomplete is set.
-func (d Dir) Check(allowIncomplete bool) (State, error) {
-	st, err := d.ReadState()
-	if err != nil {
-		return st, err
+// Require returns an error wrapping ErrNotComplete unless the run is
+// complete or allowIncomplete is set.
+func (r *Run) Require(allowIncomplete bool) error {
+	if r.State.State != Complete && !allowIncomplete {
+		return fmt.Errorf("%s: %w: %s; finish it with `forge run --resume %s`, or pass --allow-incomplete to use it anyway (every output then says INCOMPLETE)", r.Dir, ErrNotComplete, r.State.Banner(), r.Dir)
 	}
-	if st.State != Complete && !allowIncomplete {
-		return st, fmt.Errorf("%s: %w: %s; finish it with `forge run --resume %s`, or pass --allow-incomplete to use it anyway (every output then says INCOMPLETE)", d, ErrNotComplete, st.Banner(), d)
-	}
-	return st, nil
+	return nil
 }
 
 // StopEngine ends the engine a run left behind (Forge itself was killed
 // with SIGKILL and could not stop it), from the run's pidfile.
 func (d Dir) StopEngine(grace time.Duration) (pid int, stopped bool, err error) {
+	if st, err := d.ReadState(); err == nil && st.State == Running {
+		return 0, false, fmt.Errorf("%s is still running (forge pid %d): stop that forge (Ctrl-C), which stops its engine", d, st.ForgePID)
+	}
 	pid, err = proc.ReadPidfile(d.Path(Pidfile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, false, nil
@@ -152,7 +143,9 @@ func (d Dir) StopEngine(grace time.Duration) (pid int, stopped bool, err error) 
 	if err != nil {
 		return 0, false, err
 	}
-	stopped = proc.StopGroup(pid, grace)
+	if stopped, err = proc.StopGroup(pid, grace); err != nil {
+		return pid, false, err
+	}
 	_ = os.Remove(d.Path(Pidfile))
 	return pid, stopped, nil
 }
@@ -168,7 +161,7 @@ func runsOf(dir string) ([]Dir, error) {
 	}
 	var out []Dir
 	for _, e := range entries {
-		if e.IsDir() && isRun(filepath.Join(dir, e.Name())) {
+		if e.IsDir() && IsRun(filepath.Join(dir, e.Name())) {
 			out = append(out, Dir(filepath.Join(dir, e.Name())))
 		}
 	}

@@ -64,7 +64,7 @@ func Tree(root string) ([]Difference, Counts, error) {
 		if !d.IsDir() {
 			return nil
 		}
-		if _, err := os.Stat(filepath.Join(path, rundir.PlanFile)); err != nil {
+		if !rundir.IsRun(path) {
 			return nil
 		}
 		ds, err := Run(path, &n)
