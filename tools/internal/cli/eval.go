@@ -55,8 +55,7 @@ func evalAt(ctx context.Context, out pipeline.Out, p *plan.Plan, runDir, baseURL
 	if base == "" {
 		base = fmt.Sprintf("http://%s:%d", p.Engine.Host, p.Engine.Port)
 	}
-	if err := pipeline.Eval(ctx, out, p, runDir, base, lmEval); err != nil {
-		return err
-	}
-	return pipeline.RetentionFor(out, p, runDir, resultsDir)
+	// Retention of the tasks that succeeded, also when another failed.
+	evalErr := pipeline.Eval(ctx, out, p, runDir, base, lmEval)
+	return cmp.Or(evalErr, pipeline.RetentionFor(out, p, runDir, resultsDir))
 }

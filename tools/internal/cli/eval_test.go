@@ -400,14 +400,15 @@ func TestEvalSuccess(t *testing.T) {
 		"--include_path": filepath.Join(s.runDir, "eval", "raw", "gsm8k", "tasks"),
 		"--output_path":  rawOut,
 		"--limit":        fmt.Sprint(*gsm.Limit),
-		"--seed":         "0",
+		"--seed":         "0,1234,1234,1234", // lm-eval's defaults: the few-shot seed stays 1234
 	} {
 		if got := argAfter(args, flag); got != want {
 			t.Errorf("lm_eval %s %q, want %q (args %q)", flag, got, want, args)
 		}
 	}
 	if ma := argAfter(args, "--model_args"); !strings.Contains(ma, "base_url="+base+"/v1/completions,model="+s.plan.Model.ServedName+",") ||
-		!strings.Contains(ma, fmt.Sprintf("num_concurrent=%d", s.plan.Eval.NumConcurrent)) {
+		!strings.Contains(ma, fmt.Sprintf("num_concurrent=%d", s.plan.Eval.NumConcurrent)) ||
+		!strings.Contains(ma, fmt.Sprintf(",max_length=%d", s.plan.Engine.MaxModelLen)) {
 		t.Errorf("--model_args %q", ma)
 	}
 	if !contains(args, "--log_samples") {
@@ -452,8 +453,9 @@ func TestEvalSuccess(t *testing.T) {
 	if rec.Model != (eval.Model{Repo: s.plan.Model.Repo, Revision: s.plan.Model.Revision, ServedName: s.plan.Model.ServedName}) {
 		t.Errorf("model %+v, want the plan's %s@%s", rec.Model, s.plan.Model.Repo, s.plan.Model.Revision)
 	}
-	if rec.Harness != (eval.Harness{Name: "lm-eval", Version: fx.Version}) || fx.Version != "0.4.13" {
-		t.Errorf("harness %+v, fixture version %s", rec.Harness, fx.Version)
+	if rec.Harness.Name != "lm-eval" || rec.Harness.Version != fx.Version || fx.Version != "0.4.13" ||
+		rec.Harness.FewshotSeed == nil || float64(*rec.Harness.FewshotSeed) != fx.Config["fewshot_seed"] {
+		t.Errorf("harness %+v, fixture version %s few-shot seed %v", rec.Harness, fx.Version, fx.Config["fewshot_seed"])
 	}
 	if len(rec.Tasks) != 1 {
 		t.Fatalf("tasks %+v, want one", rec.Tasks)

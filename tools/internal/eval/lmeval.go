@@ -23,7 +23,10 @@ type LMEval struct {
 	Version string // lm_eval_version
 	Date    time.Time
 	Limit   *int // config.limit
-	Tasks   map[string]LMEvalTask
+	// FewshotSeed is config.fewshot_seed: the seed of the few-shot
+	// sampler, which decides which examples each prompt shows.
+	FewshotSeed *int
+	Tasks       map[string]LMEvalTask
 }
 
 // LMEvalTask is one task of a results file.
@@ -51,7 +54,8 @@ func ParseLMEval(name string, b []byte) (*LMEval, error) {
 		Version    string            `json:"lm_eval_version"`
 		Date       *float64          `json:"date"`
 		Config     struct {
-			Limit *float64 `json:"limit"`
+			Limit       *float64 `json:"limit"`
+			FewshotSeed *int     `json:"fewshot_seed"`
 		} `json:"config"`
 	}
 	if err := json.Unmarshal(b, &raw); err != nil {
@@ -63,7 +67,7 @@ func ParseLMEval(name string, b []byte) (*LMEval, error) {
 	if raw.Version == "" {
 		return nil, fmt.Errorf("%s: no lm_eval_version; Forge reads lm-eval 0.4 results files", name)
 	}
-	out := &LMEval{Version: raw.Version, Tasks: map[string]LMEvalTask{}}
+	out := &LMEval{Version: raw.Version, FewshotSeed: raw.Config.FewshotSeed, Tasks: map[string]LMEvalTask{}}
 	if raw.Date != nil {
 		sec, frac := math.Modf(*raw.Date)
 		out.Date = time.Unix(int64(sec), int64(frac*1e9)).UTC()
@@ -140,7 +144,7 @@ type TaskRef struct {
 // forge.eval.run/v1), one entry per task in Tasks, in task-name order.
 func (r *LMEval) ToRun(o RunOptions) (Run, error) {
 	out := Run{Schema: schemas.EvalRun, RunID: o.RunID, Experiment: o.Experiment, Model: o.Model,
-		Harness: Harness{Name: "lm-eval", Version: r.Version}, StartedAt: r.Date.Format(time.RFC3339Nano),
+		Harness: Harness{Name: "lm-eval", Version: r.Version, FewshotSeed: r.FewshotSeed}, StartedAt: r.Date.Format(time.RFC3339Nano),
 		Provenance: o.Provenance}
 	names := make([]string, 0, len(o.Tasks))
 	for name := range o.Tasks {

@@ -61,6 +61,11 @@ func testParseLMEval(t *testing.T, dir, lmTask, metric, filter, name string) {
 	if got.Limit == nil || float64(*got.Limit) != raw["config"].(map[string]any)["limit"] {
 		t.Errorf("limit %v, file says %v", got.Limit, raw["config"].(map[string]any)["limit"])
 	}
+	// The few-shot seed is recorded as lm-eval wrote it (these fixtures
+	// were made with --seed 0, before Forge passed lm-eval's defaults).
+	if got.FewshotSeed == nil || float64(*got.FewshotSeed) != raw["config"].(map[string]any)["fewshot_seed"] {
+		t.Errorf("fewshot seed %v, file says %v", got.FewshotSeed, raw["config"].(map[string]any)["fewshot_seed"])
+	}
 	for task, fields := range raw["results"].(map[string]any) {
 		gt, ok := got.Tasks[task]
 		if !ok {
@@ -101,6 +106,9 @@ func testParseLMEval(t *testing.T, dir, lmTask, metric, filter, name string) {
 		Tasks:      map[string]TaskRef{lmTask: {Name: name, Metric: metric, Filter: filter, Shots: 5}}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if run.Harness.FewshotSeed == nil || *run.Harness.FewshotSeed != *got.FewshotSeed {
+		t.Errorf("record's few-shot seed %v, results file's %v", run.Harness.FewshotSeed, got.FewshotSeed)
 	}
 	want := got.Tasks[lmTask]
 	if len(run.Tasks) != 1 || run.Tasks[0].Task != name || run.Tasks[0].Score != want.Scores[metric+","+filter] || run.Tasks[0].N != want.N {

@@ -37,6 +37,9 @@ type Model struct {
 type Harness struct {
 	Name    string `json:"name"`
 	Version string `json:"version"`
+	// FewshotSeed is the seed lm-eval drew the few-shot examples with
+	// (absent in records written before Forge recorded it).
+	FewshotSeed *int `json:"fewshot_seed,omitempty"`
 }
 
 // Task is one task's score for one metric and filter.

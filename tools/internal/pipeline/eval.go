@@ -23,6 +23,13 @@ import (
 	"github.com/forge-bench/forge/tools/internal/rundir"
 )
 
+// lmEvalSeeds are lm-eval's own default seeds (python, numpy, torch,
+// few-shot; lm-eval 0.4.13 _cli/run.py default_seed_string), passed
+// explicitly: a single `--seed 0` would also set the few-shot sampler's
+// seed to 0, and every prompt would show other examples than everyone
+// else's lm-eval run of the same task.
+const lmEvalSeeds = "0,1234,1234,1234"
+
 // LMEvalBin is the pinned lm-eval of requirements/eval.txt (make venv-eval).
 const LMEvalBin = ".venv/eval/bin/lm_eval"
 
@@ -95,10 +102,12 @@ func evalTask(ctx context.Context, env Out, p *plan.Plan, t plan.Task, runDir, b
 	}
 	out := filepath.Join(raw, "output")
 	args := []string{"--model", "local-completions",
-		"--model_args", fmt.Sprintf("base_url=%s/v1/completions,model=%s,num_concurrent=%d,tokenized_requests=False,max_retries=3,tokenizer_backend=remote",
-			base, p.Model.ServedName, p.Eval.NumConcurrent),
+		// max_length is the engine's max_model_len: lm-eval's own default
+		// (2048) would left-truncate longer prompts that the server takes.
+		"--model_args", fmt.Sprintf("base_url=%s/v1/completions,model=%s,num_concurrent=%d,tokenized_requests=False,max_retries=3,tokenizer_backend=remote,max_length=%d",
+			base, p.Model.ServedName, p.Eval.NumConcurrent, p.Engine.MaxModelLen),
 		"--tasks", suite.Task, "--include_path", suite.Dir,
-		"--log_samples", "--output_path", out, "--seed", "0"}
+		"--log_samples", "--output_path", out, "--seed", lmEvalSeeds}
 	limit := p.Eval.LimitOf(t)
 	if limit != nil {
 		args = append(args, "--limit", strconv.Itoa(*limit))

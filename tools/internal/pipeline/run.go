@@ -160,8 +160,12 @@ func Run(ctx context.Context, p *plan.Plan, o Options) (*Result, error) {
 	if _, err := PrintCost(o.Out, string(d), false); err != nil {
 		return res, err
 	}
-	if withEval && evalErr == nil {
-		evalErr = RetentionFor(o.Out, p, string(d), o.ResultsRoot)
+	if withEval {
+		// A failed task must not cost the tasks that succeeded their
+		// retention; the run still exits non-zero naming the failed one.
+		if err := RetentionFor(o.Out, p, string(d), o.ResultsRoot); err != nil && evalErr == nil {
+			evalErr = err
+		}
 	}
 	dirs, err := CompareDirs(string(d), o.Compare)
 	if err != nil {
