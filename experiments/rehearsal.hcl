@@ -48,9 +48,6 @@ experiment "rehearsal" {
     dtype                  = "bfloat16"
     seed                   = 0
     port                   = 18123
-    # lm-eval's loglikelihood tasks (MMLU) tokenize through the server
-    # (tokenizer_backend=remote), which reads /tokenizer_info.
-    extra_args = ["--enable-tokenizer-info-endpoint"]
   }
 
   workload "sharegpt" {
@@ -120,9 +117,6 @@ experiment "rehearsal_awq" {
     dtype                  = "bfloat16"
     seed                   = 0
     port                   = 18123
-    # lm-eval's loglikelihood tasks (MMLU) tokenize through the server
-    # (tokenizer_backend=remote), which reads /tokenizer_info.
-    extra_args = ["--enable-tokenizer-info-endpoint"]
   }
 
   workload "sharegpt" {

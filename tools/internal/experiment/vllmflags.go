@@ -50,6 +50,7 @@ var managedFlags = map[string]string{
 	"--kv-cache-dtype": "kv_cache_dtype", "--dtype": "dtype", "--seed": "seed",
 	"--tensor-parallel-size": "tensor_parallel_size", "-tp": "tensor_parallel_size",
 	"--port": "port", "--host": "the plan (servers listen on 127.0.0.1)", "--config": "the plan (Forge writes the config file)",
+	"--enable-tokenizer-info-endpoint": "the eval block (the plan enables it whenever lm-eval tokenizes through the server)",
 }
 
 // checkExtraArgs rejects removed flags, flags that shadow engine attributes,

@@ -63,6 +63,15 @@ func Build(cfg *experiment.Config, e *experiment.Experiment) (*Plan, error) {
 				Source: a.Source, Observed: a.Observed})
 		}
 	}
+	if p.Eval != nil && p.Engine.Kind == "vllm" {
+		// lm-eval's local-completions tokenizes through the server
+		// (tokenizer_backend=remote: GET /tokenizer_info), which vLLM
+		// serves only when asked; without it the eval stops at its first
+		// request. The plan asks whenever it evaluates, so no experiment
+		// has to remember the flag.
+		p.Engine.Config["enable-tokenizer-info-endpoint"] = true
+		p.Engine.ConfigYAML = yaml(p.Engine.Config)
+	}
 	p.Steps = steps(p)
 	return p, nil
 }

@@ -116,6 +116,11 @@ func TestPlanContents(t *testing.T) {
 	if strings.Contains(yaml, "quantization") {
 		t.Error("vLLM config must not force a quantization kernel; vLLM picks awq_marlin itself")
 	}
+	// The study evaluates through the server's tokenizer (lm-eval's
+	// tokenizer_backend=remote): its vLLM must serve /tokenizer_info.
+	if !strings.Contains(yaml, "enable-tokenizer-info-endpoint: true") {
+		t.Errorf("the study's vLLM config does not enable the tokenizer endpoint its eval needs:\n%s", yaml)
+	}
 	steps := awq["steps"].([]any)
 	serve := steps[0].(map[string]any)
 	if got := strings.Join(toStrings(serve["nix"]), " "); got != "nix develop .#serve --command vllm serve --config {run_dir}/vllm-config.yaml" {

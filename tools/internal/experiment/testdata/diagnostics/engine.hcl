@@ -67,6 +67,7 @@ experiment "flags" {
       "--preemption-mode=swap", # ERROR: Removed vLLM flag
       "--disable-log-requests", # WARNING: Deprecated vLLM flag
       "--max-model-len=4096",   # ERROR: Flag shadows an engine setting
+      "--enable-tokenizer-info-endpoint", # ERROR: Flag shadows an engine setting
       "--quantization", # ERROR: Slow AWQ kernel forced
       "awq",
       "--enforce-eager",
