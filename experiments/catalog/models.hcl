@@ -50,6 +50,7 @@ model "llama31_8b_instruct_awq" {
     zero_point = true
     version    = "gemm"
     kernel     = "awq_marlin"
+    format     = "autoawq" # hugging-quants' checkpoint is AutoAWQ's (quant_method "awq"), not llm-compressor's
     ignore     = ["lm_head"]
 
     calibration {

@@ -287,7 +287,11 @@ func (k *checker) quantization(q *Quantization) {
 	}
 	k.oneOf(b, d, "version", q.Version, []string{"gemm", "gemv"})
 	k.oneOf(b, d, "kernel", q.Kernel, []string{"awq_marlin", "awq", "dense"})
-	k.oneOf(b, d, "format", q.FormatOr(), []string{"compressed-tensors", "dequantized"})
+	k.oneOf(b, d, "format", q.FormatOr(), []string{"compressed-tensors", "dequantized", "autoawq"})
+	if q.From != nil && q.FormatOr() == "autoawq" {
+		k.errf(at(b, "format", d), "forge quantize does not write AutoAWQ checkpoints",
+			"a model with from is built by forge quantize (llm-compressor), which writes compressed-tensors or dequantized; format = \"autoawq\" describes a hub checkpoint made with AutoAWQ.")
+	}
 	if (q.Kernel == "dense") != (q.FormatOr() == "dequantized") {
 		k.errf(at(b, "kernel", d), "Kernel does not match the format",
 			"kernel = \"dense\" goes with format = \"dequantized\" (AWQ-rounded weights stored dense) and only with it; got kernel %q, format %q.", q.Kernel, q.FormatOr())

@@ -118,10 +118,12 @@ type Quantization struct {
 	// with from is built here, and its revision is the tree sha256 of the
 	// checkpoint directory forge quantize writes.
 	From *string `hcl:"from,optional"`
-	// Format is how forge quantize saves the weights: "compressed-tensors"
-	// (packed 4-bit, what vLLM's Marlin kernels serve on a GPU; the default)
-	// or "dequantized" (the same AWQ-rounded weights stored dense, with
-	// kernel = "dense": what vLLM's CPU build can serve).
+	// Format is how the checkpoint stores the weights: "compressed-tensors"
+	// (packed 4-bit by llm-compressor, what forge quantize writes; the
+	// default), "dequantized" (the same AWQ-rounded weights stored dense,
+	// with kernel = "dense": what vLLM's CPU build can serve), or "autoawq"
+	// (packed by AutoAWQ, as hub checkpoints like hugging-quants' are; never
+	// built by forge quantize).
 	Format      *string      `hcl:"format,optional"`
 	Calibration *Calibration `hcl:"calibration,block"`
 

@@ -181,3 +181,30 @@ model "tiny_dense_packed" {
     vocab        = 1000
   }
 }
+
+# forge quantize writes llm-compressor's formats, never AutoAWQ's.
+model "tiny_awq_autoawq_built" {
+  repo     = "example/tiny"
+  revision = "2e2a14c71a11cde1d0477cad284a7bfb99a75f59a90e1386379f5f92a232166b"
+  dtype    = "bfloat16"
+
+  quantization "awq" { # ERROR: Missing calibration
+    from       = "tiny_awq_missing" # ERROR: Unknown base model
+    bits       = 4
+    group_size = 64
+    zero_point = true
+    version    = "gemm"
+    kernel     = "awq_marlin"
+    format     = "autoawq" # ERROR: forge quantize does not write AutoAWQ checkpoints
+  }
+
+  architecture {
+    layers       = 2
+    hidden       = 576
+    intermediate = 1536
+    heads        = 9
+    kv_heads     = 3
+    head_dim     = 64
+    vocab        = 1000
+  }
+}
