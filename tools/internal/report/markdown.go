@@ -69,6 +69,9 @@ func (st *Study) answer(w *writer) {
 		}
 	}
 	st.lead(w)
+	for _, line := range st.workloads() {
+		w.p("%s\n\n", line)
+	}
 	w.p("| self-hosted | $/1M tokens, utilization 1.0 | at 0.8 | $/1M output tokens | at goodput (meets SLO) | highest level meeting SLO |\n|---|---|---|---|---|---|\n")
 	for _, e := range st.Entries {
 		c := e.Cost
@@ -346,4 +349,50 @@ func (st *Study) lead(w *writer) {
 		w.p(". %s\n\n", c.Goodput.Statement)
 		return
 	}
+}
+
+// workloads says what load the study's runs were, one line per distinct
+// workload naming its experiments, so that nobody reads a fixed-length
+// load for a chat trace: the prompts, the output lengths and how many
+// requests each level sent.
+func (st *Study) workloads() []string {
+	var whats []string
+	exps := map[string][]string{}
+	for _, e := range st.Entries {
+		p := e.Run.Plan
+		wl := p.Workload
+		var what string
+		switch wl.Kind {
+		case "sharegpt":
+			what = "ShareGPT: the first human turn of each conversation as the prompt"
+		case "random":
+			what = "random token prompts"
+			if wl.InputTokens != nil {
+				what = fmt.Sprintf("random token prompts of %d tokens", *wl.InputTokens)
+			}
+		default:
+			what = wl.Kind + " requests"
+		}
+		if wl.Dataset != nil {
+			what += fmt.Sprintf(" (%s, sha256 %s…)", wl.Dataset.Name, wl.Dataset.SHA256[:min(12, len(wl.Dataset.SHA256))])
+		}
+		switch {
+		case wl.OutputTokens != nil && wl.IgnoreEOS:
+			what += fmt.Sprintf("; every output exactly %d tokens (ignore_eos), not the dataset's reply lengths", *wl.OutputTokens)
+		case wl.OutputTokens != nil:
+			what += fmt.Sprintf("; outputs capped at %d tokens", *wl.OutputTokens)
+		default:
+			what += "; output lengths from the dataset's replies"
+		}
+		what += fmt.Sprintf("; %d measured requests per level after %d warmup, %s API.", p.Sweep.PromptsPerLevel, p.Sweep.Warmup, wl.API)
+		if _, seen := exps[what]; !seen {
+			whats = append(whats, what)
+		}
+		exps[what] = append(exps[what], p.Experiment)
+	}
+	out := make([]string, len(whats))
+	for i, what := range whats {
+		out[i] = fmt.Sprintf("**Workload** (%s): %s", strings.Join(exps[what], ", "), what)
+	}
+	return out
 }

@@ -22,6 +22,8 @@ func f(v float64) *float64 { return &v }
 
 // entry builds a run of a vLLM experiment with two levels whose figures
 // scale with speed, priced with the real cost model.
+func ip(v int) *int { return &v }
+
 func entry(t *testing.T, name string, quant bool, speed float64, tasks []eval.Task) Entry {
 	t.Helper()
 	p := &plan.Plan{Experiment: name, Hash: "sha256:" + strings.Repeat("ab", 32),
@@ -29,8 +31,10 @@ func entry(t *testing.T, name string, quant bool, speed float64, tasks []eval.Ta
 			Price: plan.Price{Provider: "runpod", USDPerHour: 0.27, Source: "https://www.runpod.io/pricing", Observed: "2026-05-25"}},
 		Model:  plan.Model{Repo: "org/" + name, Revision: strings.Repeat("0123456789", 4), Dtype: "bfloat16"},
 		Engine: plan.Engine{Kind: "vllm", Version: "0.11.0"},
-		Sweep:  plan.Sweep{Levels: []plan.Level{{Index: 0, Kind: "concurrency", Value: 1}, {Index: 1, Kind: "concurrency", Value: 16}}},
-		SLO:    &plan.SLO{TTFTP99Ms: f(500)},
+		Sweep:  plan.Sweep{PromptsPerLevel: 256, Warmup: 8, Levels: []plan.Level{{Index: 0, Kind: "concurrency", Value: 1}, {Index: 1, Kind: "concurrency", Value: 16}}},
+		Workload: plan.Workload{Kind: "sharegpt", API: "completions", OutputTokens: ip(256), IgnoreEOS: true,
+			Dataset: &plan.Dataset{Name: "sharegpt_v3_1k", SHA256: strings.Repeat("68", 32)}},
+		SLO: &plan.SLO{TTFTP99Ms: f(500)},
 		Cost: &plan.Cost{Utilization: []float64{1, 0.8}, Compare: []plan.API{
 			{Name: "gpt_4o", Provider: "openai", Model: "gpt-4o-2024-08-06", USDPer1MInput: 2.5, USDPer1MOutput: 10, Source: "https://openai.com/api/pricing", Observed: "2026-05-25"}}}}
 	if quant {
@@ -99,6 +103,8 @@ func TestAnswerFirst(t *testing.T) {
 		t.Fatal("the answer does not come before the tables")
 	}
 	for _, want := range []string{
+		// one line for the workload both runs share, saying outputs are fixed
+		"**Workload** (awq, bf16): ShareGPT: the first human turn of each conversation as the prompt (sharegpt_v3_1k, sha256 686868686868…); every output exactly 256 tokens (ignore_eos), not the dataset's reply lengths; 256 measured requests per level after 8 warmup, completions API.",
 		"**Self-hosting is cheaper than every API compared**",
 		"break-even above",
 		"- Quality: awq · AWQ-INT4 keeps 96.2 % of bf16 · BF16's gsm8k (5-shot, exact_match, strict-match)",
