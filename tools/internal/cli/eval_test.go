@@ -15,6 +15,7 @@ import (
 	"github.com/forge-bench/forge/schemas"
 	"github.com/forge-bench/forge/tools/internal/eval"
 	"github.com/forge-bench/forge/tools/internal/plan"
+	"github.com/forge-bench/forge/tools/internal/rundir"
 )
 
 // The lm-eval 0.4.13 GSM8K fixture of the eval package: a real results file
@@ -521,4 +522,59 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestEvalFailedTaskKeepsRetention: one task of two fails (hellaswag, which
+// has no offline definition); the other's record is written, its paired
+// retention against the baseline's latest complete run is written too, and
+// forge eval still fails naming the failed task.
+func TestEvalFailedTaskKeepsRetention(t *testing.T) {
+	s := newEvalSetup(t, lmEvalCopying(t), "0.4.13", false)
+	server := modelsServer(t, s.plan.Model.ServedName)
+	root := t.TempDir()
+	planJSON, err := os.ReadFile(filepath.Join(s.runDir, "plan.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	baseDir := filepath.Join(root, "base", "20260101T000000Z-base")
+	if err := os.MkdirAll(baseDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(baseDir, "plan.json"), planJSON, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, err := runErr("eval", baseDir, "--base-url", server, "--lm-eval", s.bin, "--results", root); err != nil {
+		t.Fatalf("baseline eval: %v\n%s", err, stderr)
+	}
+	if err := rundir.Dir(baseDir).WriteState(rundir.State{State: rundir.Complete, StartedAt: "2026-01-01T00:00:00Z", TimeScale: 1}); err != nil {
+		t.Fatal(err)
+	}
+
+	p := *s.plan
+	ev := *p.Eval
+	ev.Tasks = append(append([]plan.Task(nil), ev.Tasks...), plan.Task{Name: "hellaswag", Shots: 5, Metric: "acc_norm"})
+	ev.Baseline = "base"
+	p.Eval = &ev
+	b, err := plan.Encode(&p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	candDir := filepath.Join(root, "cand", "20260102T000000Z-cand")
+	if err := os.MkdirAll(candDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(candDir, "plan.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err := runErr("eval", candDir, "--base-url", server, "--lm-eval", s.bin, "--results", root)
+	if err == nil || !strings.Contains(err.Error(), "hellaswag") {
+		t.Fatalf("forge eval with a failing task: %v, want an error naming hellaswag\n%s", err, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(candDir, "eval", "gsm8k.json")); err != nil {
+		t.Errorf("the task that succeeded has no record: %v", err)
+	}
+	// Same revision on both sides: the paired record is the noise floor.
+	if _, err := os.Stat(filepath.Join(candDir, "eval", "noise-floor.json")); err != nil {
+		t.Errorf("no paired retention for the task that succeeded: %v\n%s", err, stderr)
+	}
 }
