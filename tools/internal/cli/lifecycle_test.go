@@ -145,6 +145,7 @@ func TestEngineDiesMidLevel(t *testing.T) {
 		done <- result{o, e, c}
 	}()
 	pgid := waitRecords(t, runDir, 5, nil)
+	t.Cleanup(func() { _ = syscall.Kill(-pgid, syscall.SIGKILL) })
 	killed := time.Now()
 	if err := syscall.Kill(-pgid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -233,6 +234,11 @@ func TestSignalsLeaveNoEngine(t *testing.T) {
 			exited := make(chan struct{})
 			go func() { _ = cmd.Wait(); close(exited) }()
 			pgid := waitRecords(t, filepath.Join("results", "fake", id), 3, exited)
+			// Whatever the test finds, nothing it started outlives it.
+			t.Cleanup(func() {
+				_ = cmd.Process.Kill()
+				_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			})
 			for i, s := range c.sigs {
 				if i > 0 {
 					time.Sleep(time.Second)
