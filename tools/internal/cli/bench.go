@@ -12,6 +12,7 @@ import (
 	"github.com/forge-bench/forge/tools/internal/bench"
 	"github.com/forge-bench/forge/tools/internal/pipeline"
 	"github.com/forge-bench/forge/tools/internal/plan"
+	"github.com/forge-bench/forge/tools/internal/rundir"
 	"github.com/forge-bench/forge/tools/internal/workload"
 )
 
@@ -216,7 +217,7 @@ func benchConfig(ctx context.Context, f benchFlags, set map[string]bool) (bench.
 	cfg.Out = f.out
 	cfg.RunID = f.runID
 	if cfg.RunID == "" {
-		cfg.RunID = time.Now().UTC().Format("20060102T150405Z")
+		cfg.RunID = rundir.Timestamp(time.Now())
 	}
 	return cfg, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/forge-bench/forge/tools/internal/engine"
 	"github.com/forge-bench/forge/tools/internal/observe"
 	"github.com/forge-bench/forge/tools/internal/plan"
+	"github.com/forge-bench/forge/tools/internal/rundir"
 )
 
 // UpOptions are `forge observe up`'s settings.
@@ -98,7 +99,7 @@ func observeBench(ctx context.Context, env Out, p *plan.Plan, dir, engineURL str
 	if err != nil {
 		return fmt.Errorf("%v", err)
 	}
-	cfg.Client.BaseURL, cfg.Out, cfg.RunID = engineURL, filepath.Join(dir, "bench"), time.Now().UTC().Format("20060102T150405Z")
+	cfg.Client.BaseURL, cfg.Out, cfg.RunID = engineURL, filepath.Join(dir, "bench"), rundir.Timestamp(time.Now())
 	cfg.Client.Timeout, cfg.ScrapeInterval = 10*time.Minute, 2*time.Second
 	cfg.Exporter, cfg.Progress = exp, env.Stderr
 	scrape, _ := time.ParseDuration(o.ScrapeInterval)

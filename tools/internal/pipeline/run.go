@@ -32,7 +32,6 @@ type Options struct {
 	Exporter      *bench.Exporter       // Forge's live metrics (nil: none)
 	SweepDone     func(context.Context) // called after the last level, while the engine still runs
 	InFlight      func() int            // requests in flight, for the Ctrl-C message (nil: not shown)
-	Now           func() time.Time      // clock for the run id and state (nil: time.Now)
 	// Measured is called once the sweep has ended and the run's state is
 	// known, before anything is priced (nil: nothing), so a command can
 	// print the levels before the cost.
@@ -64,12 +63,8 @@ var (
 // measured stays on disk; the run's state says what it is at every point.
 // A run that is not complete gets a report with its banner and no cost.
 func Run(ctx context.Context, p *plan.Plan, o Options) (*Result, error) {
-	now := o.Now
-	if now == nil {
-		now = time.Now
-	}
 	o.Out = o.Out.locked()
-	d, st, todo, err := open(p, o, now())
+	d, st, todo, err := open(p, o, time.Now())
 	if err != nil {
 		return nil, err
 	}

@@ -57,7 +57,13 @@ var runIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 // NewID is a run id from the UTC start time and the commit, so that ids
 // sort by start time within one experiment.
 func NewID(now time.Time, commit string) string {
-	return now.UTC().Format(runIDLayout) + "-" + commit
+	return Timestamp(now) + "-" + commit
+}
+
+// Timestamp is the UTC time as run ids begin with it (20060102T150405Z),
+// also the default run id of a sweep outside a run directory.
+func Timestamp(now time.Time) string {
+	return now.UTC().Format(runIDLayout)
 }
 
 // ErrExists is returned by Create for a run directory that already exists.
