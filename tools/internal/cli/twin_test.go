@@ -83,9 +83,9 @@ func TestTwinQueueing(t *testing.T) {
 }
 
 // TestPredictMatchesLive: forge predict (pipeline.Predict, the code forge
-// run uses for predicted/) and a live bench against the twin at time scale
-// 1 send the same request sequence and agree on output throughput and
-// median TPOT at every level of experiments/twin.hcl.
+// run uses for predicted/) and a live bench against the twin send the same
+// request sequence and agree on output throughput and median TPOT at every
+// level of experiments/twin.hcl.
 //
 // Bounds: both sides run the same step model, so in exact arithmetic they
 // agree; the live side runs on the wall clock, where the runner makes up
@@ -93,12 +93,18 @@ func TestTwinQueueing(t *testing.T) {
 // 2-core CI machine still delays individual steps. The largest gap seen
 // under make test's load was 11 % (median TPOT 14.86 vs 16.73 ms at
 // concurrency 16, when the bound was 5 %); 15 % stays above it and well
-// below the 2x that a wrong model (BF16 weights for AWQ) would show.
+// below the 2x that a wrong model (BF16 weights for AWQ) would show. Once,
+// under -race in a clean-clone CI run, the gap at concurrency 16 was 19.5 %
+// (17.76 vs 14.86 ms, throughput within 0.3 %): the host's delay is a time
+// per step, so the live twin runs at half speed (time scale 0.5), where the
+// same delay is half the share of a step, and its wall-clock figures are
+// converted back to modelled time before the comparison.
 func TestPredictMatchesLive(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs the twin experiment in real time (about a minute)")
+		t.Skip("runs the twin experiment at half speed (about two minutes)")
 	}
-	url, stop := liveTwin(t, 1)
+	const scale = 0.5 // modelled seconds per wall second
+	url, stop := liveTwin(t, scale)
 	defer stop()
 	cfg := twinBenchConfig(t, url)
 	live, err := bench.Run(context.Background(), cfg)
@@ -120,7 +126,7 @@ func TestPredictMatchesLive(t *testing.T) {
 		for _, c := range []struct {
 			name       string
 			pred, live float64
-		}{{"output throughput", pred[i].OutputThroughput, live[i].OutputThroughput}, {"median TPOT", *pred[i].TPOT.Median, *live[i].TPOT.Median}} {
+		}{{"output throughput", pred[i].OutputThroughput, live[i].OutputThroughput / scale}, {"median TPOT", *pred[i].TPOT.Median, *live[i].TPOT.Median * scale}} {
 			t.Logf("level %v %s: predicted %.2f live %.2f", l.Value, c.name, c.pred, c.live)
 			if math.Abs(c.pred-c.live) > 0.15*c.live {
 				t.Errorf("level %v %s: predicted %.2f, live %.2f (more than 15%% apart)", l.Value, c.name, c.pred, c.live)
