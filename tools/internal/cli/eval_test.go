@@ -524,8 +524,8 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// TestEvalFailedTaskKeepsRetention: one task of two fails (hellaswag, which
-// has no offline definition); the other's record is written, its paired
+// TestEvalFailedTaskKeepsRetention: one task of two fails (hellaswag, here
+// without its pinned data); the other's record is written, its paired
 // retention against the baseline's latest complete run is written too, and
 // forge eval still fails naming the failed task.
 func TestEvalFailedTaskKeepsRetention(t *testing.T) {

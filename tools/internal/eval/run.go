@@ -53,6 +53,9 @@ type Task struct {
 	N        int      `json:"n"`
 	TaskHash *string  `json:"task_hash"`
 	Limit    *int     `json:"limit"`
+	// FewshotSource says where the shots came from when it is not only
+	// the task's own rule (absent in records written before Forge said).
+	FewshotSource string `json:"fewshot_source,omitempty"`
 }
 
 // Load reads every eval/*.json of a run directory whose schema is an eval

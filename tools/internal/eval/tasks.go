@@ -65,6 +65,7 @@ func WriteSuite(dir string, t plan.Task, resolve Resolver) (Suite, error) {
 		if ref.Filter == "none" {
 			ref.Filter = "strict-match"
 		}
+		ref.FewshotSource = FewshotGSM8K
 		s := Suite{Dir: dir, Task: "gsm8k_forge", Ref: ref}
 		return s, os.WriteFile(filepath.Join(dir, "gsm8k_forge.yaml"), []byte(gsm8kYAML(files["test"], files["fewshot"], t.Shots)), 0o644)
 	case "mmlu":
@@ -84,6 +85,7 @@ func WriteSuite(dir string, t plan.Task, resolve Resolver) (Suite, error) {
 			}
 		}
 		ref.Subtasks = names
+		ref.FewshotSource = FewshotMMLU
 		group := "group: mmlu_forge\ntask:\n"
 		for _, n := range names {
 			group += "  - " + n + "\n"
@@ -91,9 +93,26 @@ func WriteSuite(dir string, t plan.Task, resolve Resolver) (Suite, error) {
 		group += "aggregate_metric_list:\n  - metric: acc\n    weight_by_size: true\nmetadata:\n  version: 2.0\n"
 		s := Suite{Dir: dir, Task: "mmlu_forge", Ref: ref}
 		return s, os.WriteFile(filepath.Join(dir, "mmlu_forge.yaml"), []byte(group), 0o644)
+	case "hellaswag":
+		if err := need("test"); err != nil {
+			return Suite{}, err
+		}
+		ref.FewshotSource = FewshotHellaSwag
+		if err := os.WriteFile(filepath.Join(dir, "hellaswag_forge_utils.py"), []byte(hellaswagUtils), 0o644); err != nil {
+			return Suite{}, err
+		}
+		s := Suite{Dir: dir, Task: "hellaswag_forge", Ref: ref}
+		return s, os.WriteFile(filepath.Join(dir, "hellaswag_forge.yaml"), []byte(hellaswagYAML(files["test"], t.Shots)), 0o644)
 	}
-	return Suite{}, fmt.Errorf("task %s: Forge has no offline definition for it (it writes gsm8k and mmlu); hellaswag's data is not pinned here", t.Name)
+	return Suite{}, fmt.Errorf("task %s: Forge has no offline definition for it (it writes mmlu, gsm8k and hellaswag)", t.Name)
 }
+
+// Where each task's shots come from, as its eval record states it.
+const (
+	FewshotMMLU      = "dev split, first n per subject (lm-eval's mmlu)"
+	FewshotGSM8K     = "train split, drawn with the few-shot seed (lm-eval's gsm8k)"
+	FewshotHellaSwag = "validation split, drawn with the few-shot seed, excluding the scored context; lm-eval's hellaswag draws from train, which no pinned source ships (docs/methodology.md)"
+)
 
 // q quotes a string for YAML (a JSON string is a YAML double-quoted scalar).
 func q(s string) string { return strconv.Quote(s) }
@@ -149,6 +168,46 @@ metadata:
   version: 3.0
 `
 }
+
+// hellaswagYAML is lm-eval's hellaswag task (version 1.0: the same
+// preprocessing, prompt, choices and metrics) over the validation split as
+// a local Arrow file. The split is both the scored and the few-shot split:
+// when the two are the same, lm-eval leaves the scored document out of its
+// shots (ContextSampler.sample with eval_doc), so no context is shown its
+// own answer.
+func hellaswagYAML(validation string, shots int) string {
+	return `task: hellaswag_forge
+task_alias: hellaswag
+dataset_path: arrow
+dataset_kwargs:
+  data_files:
+    validation: ` + q(validation) + `
+output_type: multiple_choice
+test_split: validation
+fewshot_split: validation
+process_docs: !function hellaswag_forge_utils.process_docs
+doc_to_text: "{{query}}"
+doc_to_target: "{{label}}"
+doc_to_choice: "choices"
+num_fewshot: ` + strconv.Itoa(shots) + `
+metric_list:
+  - metric: acc
+    aggregation: mean
+    higher_is_better: true
+  - metric: acc_norm
+    aggregation: mean
+    higher_is_better: true
+metadata:
+  version: 1.0
+`
+}
+
+// hellaswagUtils lets the task definition name lm-eval's own HellaSwag
+// preprocessing (a !function must be a module beside the YAML); nothing
+// of it is copied.
+const hellaswagUtils = `# Written by forge: lm-eval's own HellaSwag preprocessing, imported.
+from lm_eval.tasks.hellaswag.utils import process_docs  # noqa: F401
+`
 
 // mmluYAML is one subject of lm-eval's default MMLU (5-shot from dev, first
 // n, the same description, prompt and choices) over the original CSVs,

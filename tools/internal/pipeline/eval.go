@@ -182,11 +182,7 @@ func limitText(l *int) string {
 // resolveDataset finds a pinned file or directory in the data cache.
 func resolveDataset(ctx context.Context) eval.Resolver {
 	return func(d plan.Dataset) (string, error) {
-		f := data.File{SHA256: d.SHA256, Path: d.Path, URL: d.URL, SizeBytes: d.SizeBytes}
-		if d.Format == "mmlu-csv" {
-			return data.ResolveTree(f, data.Options{})
-		}
-		return data.Resolve(ctx, f, data.Options{})
+		return d.Resolve(ctx, data.Options{})
 	}
 }
 

@@ -86,7 +86,7 @@ func WorkloadSpec(ctx context.Context, p *plan.Plan) (workload.Spec, error) {
 		}
 	}
 	if d := p.Workload.Dataset; d != nil {
-		path, err := data.Resolve(ctx, data.File{SHA256: d.SHA256, Path: d.Path, URL: d.URL, SizeBytes: d.SizeBytes}, data.Options{})
+		path, err := d.Resolve(ctx, data.Options{})
 		if err != nil {
 			return spec, err
 		}

@@ -168,6 +168,12 @@ func dataset(d *experiment.Dataset) Dataset {
 	if d.License != nil {
 		out.License = *d.License
 	}
+	if a := d.Archive; a != nil {
+		out.Archive = &DatasetArchive{URL: a.URL, SHA256: a.SHA256, SizeBytes: a.SizeBytes, Member: a.Member}
+		if a.Convert != nil {
+			out.Archive.Convert = *a.Convert
+		}
+	}
 	return out
 }
 

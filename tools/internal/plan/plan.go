@@ -175,17 +175,6 @@ type Workload struct {
 	Dataset      *Dataset `json:"dataset,omitempty"`
 }
 
-// Dataset is a data file identified by its hash.
-type Dataset struct {
-	Name      string `json:"name"`
-	Format    string `json:"format"`
-	SHA256    string `json:"sha256"`
-	URL       string `json:"url"`
-	Path      string `json:"path"`
-	SizeBytes int64  `json:"size_bytes"`
-	License   string `json:"license,omitempty"`
-}
-
 // Level is one load level of the sweep.
 type Level struct {
 	Index int     `json:"index"`

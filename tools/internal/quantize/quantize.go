@@ -210,7 +210,7 @@ func Run(ctx context.Context, m, base plan.Model, calib plan.Dataset, o Options)
 	if err != nil {
 		return Result{}, fmt.Errorf("%s: %w (the quant venv's pins are part of the record)", o.Requirements, err)
 	}
-	calibPath, err := data.Resolve(ctx, data.File{SHA256: calib.SHA256, Path: calib.Path, URL: calib.URL, SizeBytes: calib.SizeBytes}, o.Data)
+	calibPath, err := calib.Resolve(ctx, o.Data)
 	if err != nil {
 		return Result{}, fmt.Errorf("calibration dataset %s: %w", calib.Name, err)
 	}

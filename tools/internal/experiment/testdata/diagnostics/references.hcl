@@ -57,3 +57,25 @@ dataset "bad" {
   path       = "../etc/passwd" # ERROR: Invalid path
   size_bytes = 10
 }
+
+dataset "nowhere" { # ERROR: Dataset without a source
+  format     = "gsm8k-jsonl"
+  sha256     = "0000000000000000000000000000000000000000000000000000000000000000"
+  path       = "gsm8k/x.jsonl"
+  size_bytes = 10
+}
+
+dataset "wheeled" {
+  format     = "gsm8k-jsonl"
+  sha256     = "0000000000000000000000000000000000000000000000000000000000000000"
+  path       = "gsm8k/y.jsonl"
+  size_bytes = 10
+
+  archive {
+    url        = "file:///tmp/x.whl" # ERROR: Invalid URL
+    sha256     = "00" # ERROR: Invalid sha256
+    size_bytes = 1
+    member     = "../outside" # ERROR: Invalid archive member
+    convert    = "hf-mmlu-arrow" # ERROR: Conversion does not fit the format
+  }
+}
