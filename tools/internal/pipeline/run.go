@@ -232,7 +232,7 @@ func newRun(root string, p *plan.Plan, id string, now time.Time, scale float64, 
 	if err != nil {
 		return "", rundir.State{}, err
 	}
-	st := rundir.State{State: rundir.Running, StartedAt: now.UTC().Format(time.RFC3339), PlanHash: p.Hash, TimeScale: scale, ForgePID: os.Getpid(), Levels: levels}
+	st := rundir.State{State: rundir.Running, StartedAt: now.UTC().Format(rundir.StartedAtFormat), PlanHash: p.Hash, TimeScale: scale, ForgePID: os.Getpid(), Levels: levels}
 	d, err := rundir.Create(root, p.Experiment, cmp.Or(id, rundir.NewID(now, buildinfo.Short())), data, st)
 	return d, st, err
 }

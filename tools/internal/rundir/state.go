@@ -168,6 +168,11 @@ func runsOf(dir string) ([]Dir, error) {
 	return out, nil
 }
 
+// StartedAtFormat is how a run's start is written: RFC 3339 in UTC with
+// microseconds, so that two runs started in the same second still order
+// (Latest compares the parsed times; records with whole seconds parse too).
+const StartedAtFormat = "2006-01-02T15:04:05.000000Z07:00"
+
 // Latest is the latest complete run under an experiment directory, by start
 // time (then name): an interrupted or failed run is never "the latest".
 // ok is false when there is none; skipped counts the runs passed over.
@@ -184,7 +189,7 @@ func LatestWhere(experimentDir string, keep func(Dir) bool) (d Dir, ok bool, ski
 	}
 	type cand struct {
 		d     Dir
-		start string
+		start time.Time
 	}
 	var cs []cand
 	for _, r := range all {
@@ -193,14 +198,15 @@ func LatestWhere(experimentDir string, keep func(Dir) bool) (d Dir, ok bool, ski
 			skipped++
 			continue
 		}
-		cs = append(cs, cand{r, st.StartedAt})
+		start, _ := time.Parse(time.RFC3339Nano, st.StartedAt) // unparsable: zero, the earliest
+		cs = append(cs, cand{r, start})
 	}
 	if len(cs) == 0 {
 		return "", false, skipped, nil
 	}
 	sort.Slice(cs, func(i, j int) bool {
-		if cs[i].start != cs[j].start {
-			return cs[i].start < cs[j].start
+		if !cs[i].start.Equal(cs[j].start) {
+			return cs[i].start.Before(cs[j].start)
 		}
 		return cs[i].d < cs[j].d
 	})
