@@ -165,9 +165,10 @@ func deviceMatches(want, platform string) bool {
 	return false
 }
 
-// quantMatches: the plan's "awq" is met by "awq" and by "awq_marlin"; an
-// exact expectation ("awq_marlin") needs that method.
+// quantMatches: the plan's "awq" is met by "awq", "awq_marlin" and vLLM ≥
+// 0.25's "auto_awq" (one method for every AWQ kernel); an exact
+// expectation ("awq_marlin") needs that method.
 func quantMatches(want, got string) bool {
 	want, got = strings.ToLower(want), strings.ToLower(got)
-	return got == want || strings.HasPrefix(got, want+"_")
+	return got == want || strings.HasPrefix(got, want+"_") || got == "auto_"+want
 }

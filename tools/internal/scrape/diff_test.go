@@ -247,3 +247,41 @@ func keys[V any](m map[string]V) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestDiffVLLM032: real /metrics of vLLM 0.32.0 (CPU build, SmolLM2-135M)
+// before and after four completions of "Hello, my name is" (5 tokens and
+// the BOS the server adds: 6 prompt tokens each), three of 16 tokens and
+// one of 1 (testdata/README.md). 0.32 no longer has
+// time_per_output_token_seconds; the gaps are in inter_token_latency.
+func TestDiffVLLM032(t *testing.T) {
+	before := load(t, "vllm-0.32-cpu-before.txt", t0)
+	after := load(t, "vllm-0.32-cpu-after.txt", t0.Add(30*time.Second))
+	v := Diff(before, after, nil)
+	for _, tc := range []struct {
+		name string
+		want float64
+	}{
+		{"vllm:prompt_tokens_total", 4 * 6},
+		{"vllm:generation_tokens_total", 3*16 + 1},
+		{"vllm:request_success_total", 4},
+		{"vllm:time_to_first_token_seconds_count", 4},
+		{"vllm:e2e_request_latency_seconds_count", 4},
+		// one gap per generated token after each request's first
+		{"vllm:inter_token_latency_seconds_count", 3*16 + 1 - 4},
+		{"vllm:request_time_per_output_token_seconds_count", 4},
+	} {
+		if got, ok := v.Counters[tc.name]; !ok || !approx(got, tc.want) {
+			t.Errorf("%s = %v (present %v), want %v", tc.name, got, ok, tc.want)
+		}
+	}
+	for _, g := range []string{"vllm:kv_cache_usage_perc", "vllm:num_requests_running", "vllm:num_requests_waiting"} {
+		if _, ok := v.Gauges[g]; !ok {
+			t.Errorf("gauge %s missing: %v", g, keys(v.Gauges))
+		}
+	}
+	for name := range v.Counters {
+		if !strings.HasPrefix(name, "vllm:") || strings.Contains(name, "_created") || strings.HasPrefix(name, "vllm:time_per_output_token") {
+			t.Errorf("unexpected counter %s", name)
+		}
+	}
+}
