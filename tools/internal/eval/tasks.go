@@ -85,7 +85,7 @@ func WriteSuite(dir string, t plan.Task, resolve Resolver) (Suite, error) {
 			}
 		}
 		ref.Subtasks = names
-		ref.FewshotSource = FewshotMMLU
+		ref.FewshotSource, ref.LogLikelihood = FewshotMMLU, true
 		group := "group: mmlu_forge\ntask:\n"
 		for _, n := range names {
 			group += "  - " + n + "\n"
@@ -97,7 +97,7 @@ func WriteSuite(dir string, t plan.Task, resolve Resolver) (Suite, error) {
 		if err := need("test"); err != nil {
 			return Suite{}, err
 		}
-		ref.FewshotSource = FewshotHellaSwag
+		ref.FewshotSource, ref.LogLikelihood = FewshotHellaSwag, true
 		if err := os.WriteFile(filepath.Join(dir, "hellaswag_forge_utils.py"), []byte(hellaswagUtils), 0o644); err != nil {
 			return Suite{}, err
 		}

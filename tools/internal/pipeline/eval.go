@@ -1,11 +1,13 @@
 package pipeline
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -51,6 +53,13 @@ func Eval(ctx context.Context, env Out, p *plan.Plan, runDir, base, lmEval strin
 	if err != nil {
 		return err
 	}
+	tok, err := lmEvalTokenizer(p)
+	if err != nil {
+		return err
+	}
+	if err := CheckTokenCounts(ctx, http.DefaultClient, base, p.Model.ServedName, lmEvalTokens(venvPython(bin), tok, tokenizerEnv(tok))); err != nil {
+		return err
+	}
 	runID := filepath.Base(runDir)
 	prov := provenance.Discover(ctx, http.DefaultClient, base, p.Model.ServedName, Declared(p))
 	var failed []string
@@ -61,7 +70,7 @@ func Eval(ctx context.Context, env Out, p *plan.Plan, runDir, base, lmEval strin
 			failed = append(failed, t.Name+" (not run: interrupted)")
 			continue
 		}
-		path, err := evalTask(ctx, env, p, t, runDir, base, bin, version, runID, prov)
+		path, err := evalTask(ctx, env, p, t, runDir, base, bin, version, runID, prov, tok)
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "eval %s: %v\n", t.Name, err)
 			failed = append(failed, t.Name)
@@ -86,7 +95,7 @@ func Eval(ctx context.Context, env Out, p *plan.Plan, runDir, base, lmEval strin
 
 // evalTask writes one task's offline definition, runs lm-eval on it and
 // turns its results into eval/<task>.json.
-func evalTask(ctx context.Context, env Out, p *plan.Plan, t plan.Task, runDir, base, bin, version, runID string, prov provenance.Record) (string, error) {
+func evalTask(ctx context.Context, env Out, p *plan.Plan, t plan.Task, runDir, base, bin, version, runID string, prov provenance.Record, tok plan.EvalTokenizer) (string, error) {
 	// A re-run replaces the task's record and lm-eval output together, so
 	// a failure never leaves a record pointing at deleted samples.
 	path := filepath.Join(runDir, rundir.EvalDir, t.Name+".json")
@@ -101,11 +110,7 @@ func evalTask(ctx context.Context, env Out, p *plan.Plan, t plan.Task, runDir, b
 		return "", err
 	}
 	out := filepath.Join(raw, "output")
-	args := []string{"--model", "local-completions",
-		// max_length is the engine's max_model_len: lm-eval's own default
-		// (2048) would left-truncate longer prompts that the server takes.
-		"--model_args", fmt.Sprintf("base_url=%s/v1/completions,model=%s,num_concurrent=%d,tokenized_requests=False,max_retries=3,tokenizer_backend=remote,max_length=%d",
-			base, p.Model.ServedName, p.Eval.NumConcurrent, p.Engine.MaxModelLen),
+	args := []string{"--model", "local-completions", "--model_args", lmEvalModelArgs(p, base, tok),
 		"--tasks", suite.Task, "--include_path", suite.Dir,
 		"--log_samples", "--output_path", out, "--seed", lmEvalSeeds}
 	limit := p.Eval.LimitOf(t)
@@ -120,7 +125,7 @@ func evalTask(ctx context.Context, env Out, p *plan.Plan, t plan.Task, runDir, b
 	defer log.Close()
 	fmt.Fprintf(log, "# %s %s\n", bin, strings.Join(args, " "))
 	spec := proc.Spec{Name: "lm-eval", Argv: append([]string{bin}, args...), Output: log,
-		Env: []string{"HF_DATASETS_OFFLINE=1", "HF_HUB_OFFLINE=1", "TOKENIZERS_PARALLELISM=false"}}
+		Env: append([]string{"HF_DATASETS_OFFLINE=1", "TOKENIZERS_PARALLELISM=false"}, tokenizerEnv(tok)...)}
 	fmt.Fprintf(env.Stderr, "eval %s: lm-eval %s, %d-shot, limit %s, against %s (log %s)\n", t.Name, suite.Task, t.Shots, limitText(limit), base, logPath)
 	start := time.Now()
 	if err := proc.Run(ctx, spec, 10*time.Second); err != nil {
@@ -159,6 +164,18 @@ func evalTask(ctx context.Context, env Out, p *plan.Plan, t plan.Task, runDir, b
 		return "", err
 	}
 	run.SamplesFile = filepath.ToSlash(rel)
+	if suite.Ref.LogLikelihood {
+		n, err := countIn(logPath, "Left truncating context")
+		if err != nil {
+			return "", err
+		}
+		for i := range run.Tasks {
+			run.Tasks[i].Truncated = &n
+		}
+		if n > 0 {
+			fmt.Fprintf(env.Stderr, "eval %s: lm-eval left-truncated %d prompt(s) to max_length %d\n", t.Name, n, lmEvalMaxLength(p))
+		}
+	}
 	enc, err := json.MarshalIndent(run, "", "  ")
 	if err != nil {
 		return "", err
@@ -200,12 +217,115 @@ func findLMEval(flagPath string) (string, error) {
 	return "", fmt.Errorf("lm-eval is missing: %s does not exist and lm_eval is not on PATH; run `make venv-eval` (requirements/eval.txt) or `nix develop .#eval`", cmp.Or(flagPath, LMEvalBin))
 }
 
+// venvPython is the Python beside lm_eval (its venv's), else python3.
+func venvPython(bin string) string {
+	if py := filepath.Join(filepath.Dir(bin), "python"); fileExists(py) {
+		return py
+	}
+	return "python3"
+}
+
+// lmEvalTokenizer is the plan's tokenizer for lm-eval, a local directory
+// made absolute; a plan written before Forge recorded one gets the model's
+// own, as plan.Build now decides.
+func lmEvalTokenizer(p *plan.Plan) (plan.EvalTokenizer, error) {
+	tok := p.Eval.Tokenizer
+	if tok.Backend == "" {
+		tok = plan.EvalTokenizerOf(p.Model)
+	}
+	if tok.Revision == "" {
+		abs, err := filepath.Abs(tok.Source)
+		if err != nil {
+			return tok, err
+		}
+		tok.Source = abs
+		if !dirExists(abs) {
+			return tok, fmt.Errorf("lm-eval's tokenizer is the model's own files in %s, which does not exist: run `forge model prepare %s` (or `forge quantize`) first", abs, p.Experiment)
+		}
+	}
+	if strings.ContainsAny(tok.Source+tok.Revision, ",=") {
+		return tok, fmt.Errorf("tokenizer %q: lm-eval's --model_args cannot carry a comma or '=' in a value; move the model to a path without them", tok.Source)
+	}
+	return tok, nil
+}
+
+// tokenizerEnv keeps a local tokenizer offline; a hub tokenizer may be
+// fetched at its pinned revision (on a pod, vLLM has usually cached it).
+func tokenizerEnv(tok plan.EvalTokenizer) []string {
+	if tok.Revision == "" {
+		return []string{"HF_HUB_OFFLINE=1"}
+	}
+	return nil
+}
+
+// lmEvalModelArgs configures local-completions: lm-eval tokenizes with the
+// model's own tokenizer, adds BOS as that tokenizer does, and sends token
+// ids (tokenized_requests), so the server scores exactly the tokens lm-eval
+// counted (plan.EvalTokenizer, CheckTokenCounts). max_length is the
+// engine's max_model_len less the one generated token: lm-eval's own
+// default (2048) would left-truncate longer prompts the server takes.
+func lmEvalModelArgs(p *plan.Plan, base string, tok plan.EvalTokenizer) string {
+	maxLen := lmEvalMaxLength(p)
+	args := fmt.Sprintf("base_url=%s/v1/completions,model=%s,num_concurrent=%d,max_retries=3,tokenized_requests=True,tokenizer_backend=%s,tokenizer=%s,add_bos_token=%s,max_length=%d",
+		base, p.Model.ServedName, p.Eval.NumConcurrent, tok.Backend, tok.Source, pyBool(tok.AddBOS), maxLen)
+	if tok.Revision != "" {
+		args += ",revision=" + tok.Revision
+	}
+	return args
+}
+
+// lmEvalMaxLength is the plan's, or for an older plan max_model_len − 1.
+func lmEvalMaxLength(p *plan.Plan) int {
+	if p.Eval.MaxLength > 0 {
+		return p.Eval.MaxLength
+	}
+	return p.Engine.MaxModelLen - 1
+}
+
+// countIn counts the occurrences of s in a file, streaming: lm-eval's log
+// holds progress bars that rewrite one line with carriage returns, so a
+// "line" can be any length.
+func countIn(path, s string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	pat, n := []byte(s), 0
+	buf := make([]byte, 0, 64<<10+len(pat))
+	chunk := make([]byte, 64<<10)
+	for {
+		k, err := f.Read(chunk)
+		buf = append(buf, chunk[:k]...)
+		n += bytes.Count(buf, pat)
+		// Keep the tail that could start an occurrence cut by the chunk.
+		keep := len(pat) - 1
+		if i := bytes.LastIndex(buf, pat); i >= 0 && len(buf)-(i+len(pat)) < keep {
+			keep = len(buf) - (i + len(pat))
+		}
+		if keep > len(buf) {
+			keep = len(buf)
+		}
+		buf = append(buf[:0], buf[len(buf)-keep:]...)
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
+func pyBool(b bool) string {
+	if b {
+		return "True"
+	}
+	return "False"
+}
+
 // lmEvalVersion asks the venv's Python for the installed lm_eval version.
 func lmEvalVersion(bin string) (string, error) {
-	py := filepath.Join(filepath.Dir(bin), "python")
-	if !fileExists(py) {
-		py = "python3"
-	}
+	py := venvPython(bin)
 	out, err := exec.Command(py, "-c", "import importlib.metadata as m; print(m.version('lm_eval'))").Output()
 	if err != nil {
 		return "", fmt.Errorf("lm-eval at %s: cannot read its version with %s (%v); reinstall with `make venv-eval`", bin, py, err)

@@ -63,14 +63,12 @@ func Build(cfg *experiment.Config, e *experiment.Experiment) (*Plan, error) {
 				Source: a.Source, Observed: a.Observed})
 		}
 	}
-	if p.Eval != nil && p.Engine.Kind == "vllm" {
-		// lm-eval's local-completions tokenizes through the server
-		// (tokenizer_backend=remote: GET /tokenizer_info), which vLLM
-		// serves only when asked; without it the eval stops at its first
-		// request. The plan asks whenever it evaluates, so no experiment
-		// has to remember the flag.
-		p.Engine.Config["enable-tokenizer-info-endpoint"] = true
-		p.Engine.ConfigYAML = yaml(p.Engine.Config)
+	if p.Eval != nil {
+		p.Eval.Tokenizer, p.Eval.MaxLength = EvalTokenizerOf(p.Model), p.Engine.MaxModelLen-1
+		p.Eval.PromptLogprobsGiB = round(experiment.PromptLogprobsGiB(p.Engine.MaxNumBatchedTokens, p.Model.Architecture.Vocab), 2)
+		if p.Hardware.Device != "cpu" {
+			p.Eval.HeadroomGiB = round(p.Hardware.VRAMGiB*(1-p.Engine.GPUMemoryUtilization), 2)
+		}
 	}
 	p.Steps = steps(p)
 	return p, nil
@@ -200,4 +198,12 @@ func nonNil(s []string) []string {
 func round(v float64, digits int) float64 {
 	p := math.Pow(10, float64(digits))
 	return math.Round(v*p) / p
+}
+
+// EvalTokenizerOf is the pinned model's own tokenizer for lm-eval.
+func EvalTokenizerOf(m Model) EvalTokenizer {
+	if m.Path != "" {
+		return EvalTokenizer{Backend: "huggingface", Source: m.Path, AddBOS: true}
+	}
+	return EvalTokenizer{Backend: "huggingface", Source: m.Repo, Revision: m.Revision, AddBOS: true}
 }

@@ -206,6 +206,33 @@ type Eval struct {
 	Limit         *int   `json:"limit,omitempty"`
 	NumConcurrent int    `json:"num_concurrent"`
 	Tasks         []Task `json:"tasks"`
+	// Tokenizer is what lm-eval counts and sends tokens with.
+	Tokenizer EvalTokenizer `json:"tokenizer"`
+	// MaxLength is lm-eval's max_length: the engine's max_model_len less
+	// the one token a log-likelihood request generates, so that the
+	// longest prompt lm-eval keeps is one the server accepts.
+	MaxLength int `json:"max_length"`
+	// PromptLogprobsGiB is the memory vLLM takes, outside what its
+	// profiling reserves, to return the log-probabilities of one prompt
+	// chunk of max_num_batched_tokens tokens (experiment.PromptLogprobsGiB);
+	// HeadroomGiB is what gpu_memory_utilization leaves free on the GPU.
+	// forge validate fails when the first does not fit in the second.
+	PromptLogprobsGiB float64 `json:"prompt_logprobs_gib"`
+	HeadroomGiB       float64 `json:"headroom_gib,omitempty"`
+}
+
+// EvalTokenizer is the tokenizer lm-eval loads: the pinned model's own files
+// (a local checkpoint directory, or the hub repository at the pinned
+// revision), adding BOS as the model's tokenizer does. lm-eval sends token
+// ids (tokenized_requests), which the server takes as they are, so the
+// context length lm-eval slices the echoed log-probabilities by is the one
+// the server scored, BOS included; prompts sent as text would get a BOS
+// from the server that lm-eval did not count (docs/methodology.md).
+type EvalTokenizer struct {
+	Backend  string `json:"backend"`
+	Source   string `json:"source"`
+	Revision string `json:"revision,omitempty"`
+	AddBOS   bool   `json:"add_bos_token"`
 }
 
 // LimitOf is the documents task t is limited to: its own limit, else the

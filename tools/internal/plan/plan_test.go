@@ -116,10 +116,16 @@ func TestPlanContents(t *testing.T) {
 	if strings.Contains(yaml, "quantization") {
 		t.Error("vLLM config must not force a quantization kernel; vLLM picks awq_marlin itself")
 	}
-	// The study evaluates through the server's tokenizer (lm-eval's
-	// tokenizer_backend=remote): its vLLM must serve /tokenizer_info.
-	if !strings.Contains(yaml, "enable-tokenizer-info-endpoint: true") {
-		t.Errorf("the study's vLLM config does not enable the tokenizer endpoint its eval needs:\n%s", yaml)
+	// The study's lm-eval tokenizes with the model's own files at the
+	// pinned revision, BOS added, and leaves lm-eval's max_length one
+	// token below max_model_len.
+	ev := awq["eval"].(map[string]any)
+	tok := ev["tokenizer"].(map[string]any)
+	if tok["source"] != "hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4" || tok["revision"] != "db1f81ad4b8c7e39777509fac66c652eb0a52f91" || tok["add_bos_token"] != true {
+		t.Errorf("the study's eval tokenizer is %v, want the pinned model's own with BOS", tok)
+	}
+	if ev["max_length"] != float64(4095) {
+		t.Errorf("eval max_length = %v, want max_model_len − 1 = 4095", ev["max_length"])
 	}
 	steps := awq["steps"].([]any)
 	serve := steps[0].(map[string]any)
