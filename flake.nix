@@ -5,7 +5,7 @@
 #                          `make test`; no GPU involved.
 #   nix develop .#serve    Linux only, for GPU hosts: Python 3.11 + uv; on entry the
 #                          shellHook creates .venv/serve from requirements/serve.txt
-#                          (vllm==0.11.0) and puts .venv/serve/bin first on PATH.
+#                          (vllm==0.32.0) and puts .venv/serve/bin first on PATH.
 #   nix develop .#serve-cpu  Linux: vLLM's CPU build for the rehearsal, .venv/serve-cpu
 #                          from requirements/serve-cpu.txt (a complete lock, --no-deps).
 #   nix develop .#eval     Python 3.11 + uv; .venv/eval from requirements/eval.txt
@@ -14,7 +14,7 @@
 #                          requirements/quant.txt, layered on .venv/serve-cpu.
 #
 # Why vLLM and lm-eval come from pinned requirement files rather than nixpkgs:
-# nixpkgs' python3Packages.vllm follows nixpkgs, not our pin (0.11.0), and the
+# nixpkgs' python3Packages.vllm follows nixpkgs, not our pin (0.32.0), and the
 # benchmark records the engine version it ran. The same files are what `make`
 # uses on hosts without Nix, so both paths install the same versions.
 #

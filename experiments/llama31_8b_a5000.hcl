@@ -10,7 +10,7 @@
 locals {
   concurrency = [1, 4, 16, 32, 64]
   prompts     = 256
-  vllm        = "0.11.0"
+  vllm        = "0.32.0"
 }
 
 experiment "llama31_8b_bf16_a5000" {

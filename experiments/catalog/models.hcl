@@ -70,7 +70,7 @@ model "llama31_8b_instruct_awq" {
 # is pinned byte for byte. Architecture: the converted config.json.
 model "smollm2_135m_instruct" {
   repo        = "HuggingFaceTB/SmolLM2-135M-Instruct"
-  revision    = "ddba64dd52651d9288b89f8c62561d1d79d5e6c6a0a5e4d61d2f1dd49133cf8c"
+  revision    = "02d466f60c3f547d741a6bcbce1976cd5c74d7addec8c1eeb57b88f503599cdf"
   dtype       = "bfloat16"
   served_name = "smollm2-135m-instruct"
   license     = "apache-2.0"
@@ -107,7 +107,7 @@ model "smollm2_135m_instruct" {
 # results/quantize/smollm2_135m_instruct_awq/<sha256[:12]>/.
 model "smollm2_135m_instruct_awq" {
   repo        = "HuggingFaceTB/SmolLM2-135M-Instruct"
-  revision    = "2e2a14c71a11cde1d0477cad284a7bfb99a75f59a90e1386379f5f92a232166b"
+  revision    = "fc2fd3cffc82c5cacc756debb4b92ac732ca7f09b77efb4d9186b18945da3c3d"
   dtype       = "bfloat16"
   served_name = "smollm2-135m-instruct-awq"
   license     = "apache-2.0"

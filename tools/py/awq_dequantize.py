@@ -45,7 +45,7 @@ def main(argv):
     bits, group = int(w["num_bits"]), int(w["group_size"])
 
     import torch
-    from compressed_tensors.compressors.quantized_compressors.pack_quantized import unpack_from_int32
+    from compressed_tensors.compressors.pack_quantized.helpers import unpack_from_int32
     from safetensors.torch import load_file, save_file
 
     names = sorted(n for n in os.listdir(src) if n.endswith(".safetensors"))

@@ -89,6 +89,13 @@ def main(argv):
     random.seed(a.seed)
     np.random.seed(a.seed)
     torch.manual_seed(a.seed)
+    if not torch.accelerator.is_available():
+        # llm-compressor 0.14's AWQ pins its cached activations for faster
+        # host-to-device copies (IntermediatesCache._pin_intermediate); on a
+        # host without a GPU there is no device to copy to, and pinning
+        # fails ("Found no NVIDIA driver"). Pinning changes no value, so on
+        # such a host it is left out.
+        torch.Tensor.pin_memory = lambda self, *args, **kwargs: self
 
     with open(os.path.join(a.model, "config.json")) as f:
         cfg = json.load(f)
@@ -98,7 +105,7 @@ def main(argv):
 
     tok = AutoTokenizer.from_pretrained(a.model)
     model = AutoModelForCausalLM.from_pretrained(
-        a.model, torch_dtype=getattr(torch, dtype_name), device_map=None
+        a.model, dtype=getattr(torch, dtype_name), device_map=None
     )
     model.eval()
     enc = [tok(t, truncation=True, max_length=a.seq_len, padding=False) for t in texts]

@@ -24,8 +24,15 @@ def main(argv):
     folder, name = os.path.split(os.path.abspath(gguf))
     tok = AutoTokenizer.from_pretrained(folder, gguf_file=name)
     model = AutoModelForCausalLM.from_pretrained(
-        folder, gguf_file=name, torch_dtype=getattr(torch, dtype)
+        folder, gguf_file=name, dtype=getattr(torch, dtype)
     )
+    # transformers 5 loads a GGUF file through its GGUF "quantizer", which
+    # has dequantized every tensor by now, and then refuses to save a model
+    # marked quantized; the weights are plain tensors of `dtype`, so the
+    # mark goes and the checkpoint is saved as the unquantized model it is.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
     os.makedirs(out, exist_ok=True)
     model.save_pretrained(out, safe_serialization=True)
     tok.save_pretrained(out)

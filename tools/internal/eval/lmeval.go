@@ -138,7 +138,8 @@ type TaskRef struct {
 	Name, Metric, Filter string
 	Shots                int
 	Subtasks             []string
-	FewshotSource        string // where the shots come from, for the record
+	FewshotSource        string   // where the shots come from, for the record
+	Subset               []string // the MMLU subjects scored, when not all
 	// LogLikelihood: lm-eval scores the task by log-likelihood requests,
 	// for which it logs each prompt it left-truncates to max_length.
 	LogLikelihood bool
@@ -186,7 +187,7 @@ func (r *LMEval) ToRun(o RunOptions) (Run, error) {
 			return Run{}, fmt.Errorf("lm-eval task %s ran %d-shot, the experiment asks %d", name, t.Shots, ref.Shots)
 		}
 		task := Task{Task: ref.Name, Shots: t.Shots, Metric: ref.Metric, Filter: ref.Filter, Score: score,
-			Stderr: t.Stderrs[key], N: n, Limit: r.Limit, FewshotSource: ref.FewshotSource}
+			Stderr: t.Stderrs[key], N: n, Limit: r.Limit, FewshotSource: ref.FewshotSource, Subjects: ref.Subset}
 		if t.TaskHash != "" {
 			h := t.TaskHash
 			task.TaskHash = &h

@@ -60,6 +60,9 @@ type Task struct {
 	// (its "Left truncating context" warnings); absent where lm-eval does
 	// not report truncation (generation tasks) and in older records.
 	Truncated *int `json:"truncated,omitempty"`
+	// Subjects lists the MMLU subjects scored when the experiment chose a
+	// subset: a partial score, not MMLU's.
+	Subjects []string `json:"subjects,omitempty"`
 }
 
 // Load reads every eval/*.json of a run directory whose schema is an eval

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -75,6 +76,15 @@ func WriteSuite(dir string, t plan.Task, resolve Resolver) (Suite, error) {
 		subjects, err := mmluSubjects(files["test"])
 		if err != nil {
 			return Suite{}, fmt.Errorf("task mmlu: %w", err)
+		}
+		if len(t.Subjects) > 0 {
+			for _, s := range t.Subjects {
+				if !slices.Contains(subjects, s) {
+					return Suite{}, fmt.Errorf("task mmlu: subject %q is not in %s", s, files["test"])
+				}
+			}
+			subjects = slices.Sorted(slices.Values(t.Subjects))
+			ref.Subset = subjects
 		}
 		var names []string
 		for _, sub := range subjects {

@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/hashicorp/hcl/v2"
@@ -12,6 +13,26 @@ var knownTasks = map[string][]string{
 	"mmlu":      {"acc"},
 	"gsm8k":     {"exact_match"},
 	"hellaswag": {"acc", "acc_norm"},
+}
+
+// MMLUSubjects are MMLU's 57 subjects, as its file and lm-eval task names
+// spell them; an mmlu task's subjects must be among them.
+var MMLUSubjects = []string{
+	"abstract_algebra", "anatomy", "astronomy", "business_ethics", "clinical_knowledge",
+	"college_biology", "college_chemistry", "college_computer_science", "college_mathematics",
+	"college_medicine", "college_physics", "computer_security", "conceptual_physics",
+	"econometrics", "electrical_engineering", "elementary_mathematics", "formal_logic",
+	"global_facts", "high_school_biology", "high_school_chemistry",
+	"high_school_computer_science", "high_school_european_history", "high_school_geography",
+	"high_school_government_and_politics", "high_school_macroeconomics",
+	"high_school_mathematics", "high_school_microeconomics", "high_school_physics",
+	"high_school_psychology", "high_school_statistics", "high_school_us_history",
+	"high_school_world_history", "human_aging", "human_sexuality", "international_law",
+	"jurisprudence", "logical_fallacies", "machine_learning", "management", "marketing",
+	"medical_genetics", "miscellaneous", "moral_disputes", "moral_scenarios", "nutrition",
+	"philosophy", "prehistory", "professional_accounting", "professional_law",
+	"professional_medicine", "professional_psychology", "public_relations", "security_studies",
+	"sociology", "us_foreign_policy", "virology", "world_religions",
 }
 
 // TaskData names the catalog datasets each known task reads offline (forge
@@ -282,6 +303,9 @@ func (k *checker) eval(c *Config, e *Experiment) {
 		if t.Limit != nil {
 			k.positive(t.Body, t.DefRange, "limit", float64(*t.Limit))
 		}
+		if len(t.Subjects) > 0 {
+			k.taskSubjects(t)
+		}
 		metrics, known := knownTasks[t.Name]
 		if !known {
 			k.warnf(t.DefRange.Ptr(), "Unchecked eval task", "task %q is not one Forge checks (%s); its metric name is passed to lm-eval unverified.%s",
@@ -310,6 +334,25 @@ func (k *checker) cost(cst *Cost) {
 	}
 	if cst.BudgetUSDPerMonth != nil && *cst.BudgetUSDPerMonth < 0 {
 		k.errf(at(b, "budget_usd_per_month", d), "Negative budget", "budget_usd_per_month must not be negative.")
+	}
+}
+
+// taskSubjects checks an MMLU subset: MMLU's own subject names, each once.
+func (k *checker) taskSubjects(t *Task) {
+	rng := at(t.Body, "subjects", t.DefRange)
+	if t.Name != "mmlu" {
+		k.errf(rng, "Subjects outside MMLU", "subjects selects MMLU subjects; task %q has none.", t.Name)
+		return
+	}
+	seen := map[string]bool{}
+	for _, s := range t.Subjects {
+		switch {
+		case !slices.Contains(MMLUSubjects, s):
+			k.errf(rng, "Unknown MMLU subject", "%q is not one of MMLU's 57 subjects.%s", s, suggest(s, MMLUSubjects))
+		case seen[s]:
+			k.errf(rng, "Duplicate MMLU subject", "%q is listed twice.", s)
+		}
+		seen[s] = true
 	}
 }
 

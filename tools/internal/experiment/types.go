@@ -315,6 +315,9 @@ type Task struct {
 	Metric string  `hcl:"metric"`
 	Filter *string `hcl:"filter,optional"`
 	Limit  *int    `hcl:"limit,optional"`
+	// Subjects restricts MMLU to some of its subjects (all when empty): a
+	// partial score, recorded as such, for a rehearsal that must be short.
+	Subjects []string `hcl:"subjects,optional"`
 
 	Body     hcl.Body  `hcl:",body"`
 	DefRange hcl.Range `hcl:",def_range"`

@@ -43,7 +43,7 @@ func Build(cfg *experiment.Config, e *experiment.Experiment) (*Plan, error) {
 			p.Eval.Baseline = *ev.Baseline
 		}
 		for _, t := range ev.Tasks {
-			task := Task{Name: t.Name, Shots: t.Shots, Metric: t.Metric, Limit: t.Limit}
+			task := Task{Name: t.Name, Shots: t.Shots, Metric: t.Metric, Limit: t.Limit, Subjects: t.Subjects}
 			if t.Filter != nil {
 				task.Filter = *t.Filter
 			}

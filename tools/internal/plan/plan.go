@@ -246,12 +246,14 @@ func (e *Eval) LimitOf(t Task) *int {
 
 // Task is one lm-eval task.
 type Task struct {
-	Name   string     `json:"name"`
-	Shots  int        `json:"shots"`
-	Metric string     `json:"metric"`
-	Filter string     `json:"filter,omitempty"`
-	Limit  *int       `json:"limit,omitempty"`
-	Data   []TaskData `json:"data,omitempty"`
+	Name   string `json:"name"`
+	Shots  int    `json:"shots"`
+	Metric string `json:"metric"`
+	Filter string `json:"filter,omitempty"`
+	Limit  *int   `json:"limit,omitempty"`
+	// Subjects is an MMLU subset (all subjects when empty).
+	Subjects []string   `json:"subjects,omitempty"`
+	Data     []TaskData `json:"data,omitempty"`
 }
 
 // TaskData is a pinned file a task reads: role "test" (the scored

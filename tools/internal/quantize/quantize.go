@@ -119,11 +119,13 @@ type Result struct {
 	Cached                  bool
 }
 
-// Recipe is the llm-compressor recipe of an AWQ block: the AWQModifier with
-// one config group over every Linear layer but the ignored ones, 4-bit
-// integer weights in groups, asymmetric when zero_point is set, activations
-// left in 16 bits (W4A16). The smoothing mappings are llm-compressor's own
-// for the model's architecture.
+// Recipe is the llm-compressor recipe of an AWQ block: AWQ's smoothing
+// (AWQModifier, its mappings llm-compressor's own for the model's
+// architecture) followed by the quantization it searches scales for
+// (QuantizationModifier: one config group over every Linear layer but the
+// ignored ones, 4-bit integer weights in groups, asymmetric when zero_point
+// is set, activations left in 16 bits: W4A16). llm-compressor 0.14 split the
+// two; 0.7 took the quantization inside AWQModifier.
 func Recipe(m plan.Model) (string, error) {
 	q := m.Quantization
 	if q == nil || q.Method != "awq" {
@@ -133,8 +135,9 @@ func Recipe(m plan.Model) (string, error) {
 	fmt.Fprintf(&b, "# llm-compressor recipe written by Forge from model %q, quantization \"awq\"\n", m.Name)
 	fmt.Fprintf(&b, "# (W%dA16, group %d, zero point %t, from %s).\n", q.Bits, q.GroupSize, q.ZeroPoint, q.From)
 	b.WriteString("quant_stage:\n  quant_modifiers:\n    AWQModifier:\n")
-	b.WriteString("      ignore: [" + quoteList(q.Ignore) + "]\n")
 	b.WriteString("      duo_scaling: true\n")
+	b.WriteString("    QuantizationModifier:\n")
+	b.WriteString("      ignore: [" + quoteList(q.Ignore) + "]\n")
 	b.WriteString("      config_groups:\n        group_0:\n          targets: [Linear]\n          weights:\n")
 	fmt.Fprintf(&b, "            num_bits: %d\n            type: int\n            symmetric: %t\n", q.Bits, !q.ZeroPoint)
 	fmt.Fprintf(&b, "            strategy: group\n            group_size: %d\n            dynamic: false\n            observer: minmax\n", q.GroupSize)

@@ -70,17 +70,19 @@ func awq(zeroPoint bool, ignore []string) *plan.Quantization {
 }
 
 func TestRecipe(t *testing.T) {
-	// Written by hand from the layout of an llm-compressor recipe: a stage
-	// with an AWQModifier whose one config group targets every Linear layer,
-	// 4-bit int weights in groups of 64, asymmetric since zero_point is set
-	// (symmetric = !zero_point), activations untouched (W4A16).
+	// Written by hand from the layout of an llm-compressor 0.14 recipe: a
+	// stage with AWQ's smoothing, then a QuantizationModifier whose one
+	// config group targets every Linear layer, 4-bit int weights in groups
+	// of 64, asymmetric since zero_point is set (symmetric = !zero_point),
+	// activations untouched (W4A16).
 	const golden = `# llm-compressor recipe written by Forge from model "tiny-awq", quantization "awq"
 # (W4A16, group 64, zero point true, from base).
 quant_stage:
   quant_modifiers:
     AWQModifier:
-      ignore: ["lm_head"]
       duo_scaling: true
+    QuantizationModifier:
+      ignore: ["lm_head"]
       config_groups:
         group_0:
           targets: [Linear]

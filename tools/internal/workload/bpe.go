@@ -87,6 +87,11 @@ type tokenizerFile struct {
 	} `json:"model"`
 }
 
+// maxDroppedBytes is how many of the 256 byte-level symbols a vocabulary
+// may lack without unk_token or byte fallback (they are dropped, as
+// tokenizers does); SmolLM2's lacks 21.
+const maxDroppedBytes = 32
+
 // LoadBPE reads a HuggingFace tokenizer.json. It fails, naming the part, on
 // any tokenizer it cannot reproduce exactly.
 func LoadBPE(path string) (*BPE, error) {
@@ -138,14 +143,17 @@ func parseBPE(b []byte) (*BPE, error) {
 	// lacks 21 control and invalid-UTF-8 bytes) is handled as tokenizers'
 	// BPE does: byte_fallback's <0xNN> token when the vocab has it, else
 	// unk_token (consecutive ones fused into one when fuse_unk), else the
-	// symbol is dropped. Dropping would lose text silently, so a tokenizer
-	// that lacks a byte symbol and has neither is refused.
+	// symbol is dropped, as the server's tokenizer drops it (transformers 5
+	// converts SmolLM2's GGUF tokenizer with neither), so that the counts
+	// stay the server's. A vocabulary that lacks many byte symbols is not a
+	// byte-level BPE at all, and is refused.
 	t.unkID, t.fuseUnk = -1, m.FuseUnk
 	if m.UnkToken != nil {
 		if id, ok := m.Vocab[*m.UnkToken]; ok {
 			t.unkID = int32(id)
 		}
 	}
+	var dropped []string
 	for c := range 256 {
 		t.byteID[c], t.fallbackID[c] = -1, -1
 		if m.ByteFallback {
@@ -155,11 +163,14 @@ func parseBPE(b []byte) (*BPE, error) {
 		}
 		id, ok := m.Vocab[string(byteEnc[c])]
 		if !ok && t.fallbackID[c] < 0 && t.unkID < 0 {
-			return nil, fmt.Errorf("vocab lacks the byte-level symbol for byte %#02x and there is no unk_token or byte fallback for it; not a byte-level BPE", c)
+			dropped = append(dropped, fmt.Sprintf("%#02x", c))
 		}
 		if ok {
 			t.byteID[c] = int32(id)
 		}
+	}
+	if len(dropped) > maxDroppedBytes {
+		return nil, fmt.Errorf("vocab lacks the byte-level symbols of %d bytes (%s, ...) with no unk_token or byte fallback for them; not a byte-level BPE", len(dropped), strings.Join(dropped[:8], " "))
 	}
 	for rank, raw := range m.Merges {
 		a, b, err := mergePair(raw)

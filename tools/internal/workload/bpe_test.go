@@ -176,7 +176,11 @@ func TestUnsupported(t *testing.T) {
 		{"WordPiece decoder", "decoder", func(j map[string]any) { j["decoder"] = map[string]any{"type": "WordPiece"} }},
 		{"no decoder", "decoder", func(j map[string]any) { j["decoder"] = nil }},
 		{"odd post-processor", "post_processor", func(j map[string]any) { j["post_processor"] = map[string]any{"type": "Whatever"} }},
-		{"missing byte symbol", "byte 0x20", func(j map[string]any) { delete(model(j)["vocab"].(map[string]any), "Ġ") }},
+		{"not byte-level: 40 byte symbols missing", "not a byte-level BPE", func(j map[string]any) {
+			for c := range 40 {
+				delete(model(j)["vocab"].(map[string]any), string(byteEnc[c]))
+			}
+		}},
 		{"merge of unknown tokens", "not in vocab", func(j map[string]any) { model(j)["merges"] = []any{"x y"} }},
 		{"malformed merge", "merge 0", func(j map[string]any) { model(j)["merges"] = []any{"xy"} }},
 	} {
@@ -350,5 +354,24 @@ func TestMissingByteSymbols(t *testing.T) {
 				t.Errorf("Encode(%q) = %v, want %v", c.text, got, c.want)
 			}
 		})
+	}
+}
+
+// TestDroppedByteSymbol: a byte whose symbol the vocabulary lacks, with no
+// unk_token and no byte fallback, is dropped, as tokenizers' BPE drops it
+// (SmolLM2's tokenizer as transformers 5 converts it from GGUF): "x\x01y"
+// is "x" then "y", nothing for the control byte.
+func TestDroppedByteSymbol(t *testing.T) {
+	j := readJSON(t, "testdata/tiny_tokenizer.json")
+	delete(model(j)["vocab"].(map[string]any), string(byteEnc[0x01]))
+	model(j)["unk_token"], model(j)["byte_fallback"] = nil, false
+	b, _ := json.Marshal(j)
+	tok, err := parseBPE(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := tok.Encode("x\x01y"), append(tok.Encode("x"), tok.Encode("y")...)
+	if !slices.Equal(got, want) || len(want) == 0 {
+		t.Fatalf("Encode(x\\x01y) = %v, want %v", got, want)
 	}
 }

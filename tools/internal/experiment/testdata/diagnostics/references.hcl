@@ -17,12 +17,14 @@ experiment "refs" {
   eval {
     baseline = "ref" # ERROR: Unknown baseline experiment
     task "mmlu" {
-      shots  = 5
-      metric = "acc_norm" # ERROR: Unsupported value
+      shots    = 5
+      metric   = "acc_norm" # ERROR: Unsupported value
+      subjects = ["anatomy", "anatomyy"] # ERROR: Unknown MMLU subject
     }
     task "arc_easy" { # WARNING: Unchecked eval task
-      shots  = 0
-      metric = "acc"
+      shots    = 0
+      metric   = "acc"
+      subjects = ["anatomy"] # ERROR: Subjects outside MMLU
     }
   }
   cost {
