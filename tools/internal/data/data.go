@@ -89,11 +89,11 @@ func Resolve(ctx context.Context, f File, opts Options) (string, error) {
 	}
 	if f.Archive != nil {
 		err := fileFromArchive(ctx, f, dst, opts)
-		if err == nil || f.URL == "" || opts.Offline {
-			if err != nil {
-				err = fmt.Errorf("dataset %s: %w%s", f.Path, err, joinTried(tried))
-			}
-			return dst, err
+		switch {
+		case err == nil:
+			return dst, nil
+		case f.URL == "" || opts.Offline:
+			return "", fmt.Errorf("dataset %s: %w%s", f.Path, err, joinTried(tried))
 		}
 		tried = append(tried, fmt.Sprintf("archive %s: %v", f.Archive.URL, err))
 	}
