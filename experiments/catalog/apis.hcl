@@ -48,19 +48,66 @@ api "claude_sonnet" {
   observed          = "2026-11-23"
 }
 
-# Current Sonnet per the stored Anthropic docs (NOT enabled: the brief fixes
-# $3 / $15). Model id `claude-sonnet-5-5` is confirmed only by third parties
-# (https://docs.oxen.ai/inference-api/reference/models/claude-sonnet-5-5 ,
-# https://github.com/orgs/cometapi-dev/discussions/144); the Anthropic page's
-# model-id field was not readable in the stored copy. Cache read $0.20 / MTok.
-#
-# api "claude_sonnet_5_5" {
-#   provider                = "anthropic"
-#   model                   = "claude-sonnet-5-5"
-#   base_url                = "https://api.anthropic.com/v1"
-#   usd_per_1m_input        = 2.00
-#   usd_per_1m_output       = 10.00
-#   usd_per_1m_cached_input = 0.20
-#   source                  = "https://platform.claude.com/docs/en/about-claude/models/overview"
-#   observed                = "2026-11-23"
-# }
+
+# The comparator that answers "self-host or pay?": the same model, Llama 3.1
+# 8B Instruct, served by a hosted API. Prices from LiteLLM's price map as
+# shipped in the PyPI wheel litellm 1.110.2 (uploaded 2026-11-20; file
+# litellm/model_prices_and_context_window_backup.json), which names each
+# provider's pricing page as its source; docs/research/issue18-comparators.md
+# has the excerpts, the providers that retired the model (Cerebras
+# 2026-05-27, Groq reportedly 2026-08-16) and the conflicts. base_url is the
+# provider's OpenAI-compatible endpoint as documented by the provider; it is
+# not called by a price comparison.
+api "llama31_8b_deepinfra" {
+  provider          = "deepinfra"
+  model             = "meta-llama/Meta-Llama-3.1-8B-Instruct"
+  base_url          = "https://api.deepinfra.com/v1/openai"
+  usd_per_1m_input  = 0.03
+  usd_per_1m_output = 0.05
+  source            = "https://deepinfra.com/pricing"
+  observed          = "2026-11-20"
+}
+
+api "llama31_8b_nebius" {
+  provider          = "nebius"
+  model             = "meta-llama/Meta-Llama-3.1-8B-Instruct"
+  base_url          = "https://api.studio.nebius.com/v1"
+  usd_per_1m_input  = 0.02
+  usd_per_1m_output = 0.06
+  source            = "https://nebius.com/prices"
+  observed          = "2026-11-20"
+}
+
+api "llama31_8b_fireworks" {
+  provider          = "fireworks"
+  model             = "accounts/fireworks/models/llama-v3p1-8b-instruct"
+  base_url          = "https://api.fireworks.ai/inference/v1"
+  usd_per_1m_input  = 0.10
+  usd_per_1m_output = 0.10
+  source            = "https://fireworks.ai/pricing"
+  observed          = "2026-11-20"
+}
+
+# Current frontier models, late 2026 (the vendors' own model pages, stored
+# copies read 2026-12-03; the pages carry no date).
+api "gpt_6_2_sol" {
+  provider                = "openai"
+  model                   = "gpt-6.2-sol"
+  base_url                = "https://api.openai.com/v1"
+  usd_per_1m_input        = 2.00
+  usd_per_1m_output       = 10.00
+  usd_per_1m_cached_input = 0.10
+  source                  = "https://developers.openai.com/api/docs/models/gpt-6.2-sol"
+  observed                = "2026-12-03"
+}
+
+api "claude_sonnet_5_5" {
+  provider                = "anthropic"
+  model                   = "claude-sonnet-5-5"
+  base_url                = "https://api.anthropic.com/v1"
+  usd_per_1m_input        = 2.00
+  usd_per_1m_output       = 10.00
+  usd_per_1m_cached_input = 0.10
+  source                  = "https://platform.claude.com/docs/en/about-claude/pricing"
+  observed                = "2026-12-03"
+}

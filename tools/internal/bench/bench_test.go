@@ -91,17 +91,26 @@ func TestScriptedTimings(t *testing.T) {
 					tpot = append(tpot, ms(e[tokens-1]-e[0])/(tokens-1))
 				}
 				server := map[string]Stats{"TTFT": Summarize(first), "TPOT": Summarize(tpot), "E2EL": Summarize(last)}
-				// Forge against what the server did, within 1 ms; the server
-				// against its script, within 3 ms (its timers run late on a
-				// busy machine, which is the fixture's error, not Forge's).
-				check := func(name string, got *float64, nominal time.Duration) {
-					if got == nil || math.Abs(*got-*server[name].Median) > 1 || math.Abs(*server[name].Median-ms(nominal)) > 3 {
+				// Forge against what the server did; the server against its
+				// script, within 3 ms (its timers run late on a busy machine,
+				// which is the fixture's error, not Forge's). A time measured
+				// from the request (TTFT, E2EL) starts on Forge's clock before
+				// the server's and ends after the chunk is delivered, so it may
+				// exceed the server's by the transport's and the client's own
+				// time, which -race on a loaded runner stretches past 1 ms; it
+				// must stay below half a token gap, which still tells the
+				// token it ends on (a wrong one is a whole gap off), and never
+				// fall below the server's. Forge's own overhead is measured by
+				// make bench-harness, not here. TPOT, a difference of two
+				// client times, has no such offset: within 1 ms.
+				check := func(name string, got *float64, nominal time.Duration, below, above float64) {
+					if got == nil || *got-*server[name].Median > above || *server[name].Median-*got > below || math.Abs(*server[name].Median-ms(nominal)) > 3 {
 						t.Errorf("level %v %s median = %v ms; server emitted at %v ms, script says %v", s.Level.Value, name, val(got), *server[name].Median, ms(nominal))
 					}
 				}
-				check("TTFT", s.TTFT.Median, ttft)
-				check("TPOT", s.TPOT.Median, gap)
-				check("E2EL", s.E2EL.Median, wantE2EL)
+				check("TTFT", s.TTFT.Median, ttft, 0.5, ms(gap)/2)
+				check("TPOT", s.TPOT.Median, gap, 1, 1)
+				check("E2EL", s.E2EL.Median, wantE2EL, 0.5, ms(gap)/2)
 				if math.Abs(*s.ITL.Median-ms(gap)) > 1 {
 					t.Errorf("ITL median %v, want %v", *s.ITL.Median, ms(gap))
 				}

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +15,9 @@ func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	err := Run(context.Background(), Env{Stdout: &out, Stderr: &errb}, args)
+	if err != nil { // as Main prints it
+		fmt.Fprintf(&errb, "forge: %v\n", err)
+	}
 	return out.String(), errb.String(), ExitCode(err)
 }
 
@@ -120,8 +124,8 @@ func TestValidateStudyEvalServer(t *testing.T) {
 	tests := []struct {
 		name, from, to, loc string
 	}{
-		{"no room for prompt log-probabilities", `gpu_memory_utilization = 0.90`, `gpu_memory_utilization = 0.95`, ":25:30: error: No room for prompt log-probabilities"},
-		{"twin engine", `engine "vllm" {`, `engine "twin" {`, ":49:3: error: Eval without a tokenizer"},
+		{"no room for prompt log-probabilities", `gpu_memory_utilization = 0.90`, `gpu_memory_utilization = 0.95`, ":57:30: error: No room for prompt log-probabilities"},
+		{"twin engine", `engine "vllm" {`, `engine "twin" {`, ":81:3: error: Eval without a tokenizer"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -154,13 +158,13 @@ func TestValidateCommitted(t *testing.T) {
 	if !strings.Contains(stdout, "0 error(s)") || !strings.Contains(stdout, "twin") {
 		t.Errorf("stdout: %s", stdout)
 	}
-	// The committed prices are older than 180 days on 2026-11-23: warnings,
+	// Some committed prices are older than 180 days on 2026-12-03: warnings,
 	// which --strict turns into a failure.
-	_, stderr, code = run(t, "validate", "--strict", "--today", "2026-11-23", "../../../experiments")
+	_, stderr, code = run(t, "validate", "--strict", "--today", "2026-12-03", "../../../experiments")
 	if code != ExitProblems || !strings.Contains(stderr, "warning: Stale price") {
 		t.Errorf("--strict with stale prices: exit %d\n%s", code, stderr)
 	}
-	_, _, code = run(t, "validate", "--strict", "--today", "2026-11-23", "--max-price-age", "365", "../../../experiments")
+	_, _, code = run(t, "validate", "--strict", "--today", "2026-12-03", "--max-price-age", "365", "../../../experiments")
 	if code != ExitOK {
 		t.Errorf("--strict with fresh prices: exit %d", code)
 	}
@@ -183,6 +187,8 @@ func TestCommands(t *testing.T) {
 		{"missing path", []string{"validate", "/nonexistent"}, ExitUsage, ""},
 		{"plan without name", []string{"plan", "--experiments", "../../../experiments"}, ExitUsage, ""},
 		{"plan unknown experiment", []string{"plan", "twn", "--experiments", "../../../experiments"}, ExitProblems, ""},
+		{"rehearsal of an experiment without one", []string{"plan", "twin", "--rehearsal", "--experiments", "../../../experiments"}, ExitProblems, "has no rehearsal block"},
+		{"model prepare of a hub model's rehearsal", []string{"model", "prepare", "twin", "--rehearsal", "--experiments", "../../../experiments"}, ExitProblems, "has no rehearsal block"},
 		{"bad results", []string{"validate", results}, ExitProblems, "r.jsonl:1"},
 		{"version", []string{"version"}, ExitOK, ""},
 	}
@@ -215,5 +221,40 @@ func TestPlanOutMatchesStdout(t *testing.T) {
 	// The written plan is itself a valid result file.
 	if _, stderr, code := run(t, "validate", filepath.Dir(out)); code != ExitOK {
 		t.Errorf("plan.json does not validate: %s", stderr)
+	}
+}
+
+// TestPlanRehearsal: --rehearsal gives the plan of the study's rehearsal,
+// named NAME.rehearsal and marked with the study and its CPU exceptions.
+func TestPlanRehearsal(t *testing.T) {
+	stdout, stderr, code := run(t, "plan", "llama31_8b_awq_a5000", "--rehearsal", "--experiments", "../../../experiments")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{`"experiment": "llama31_8b_awq_a5000.rehearsal"`, `"of": "llama31_8b_awq_a5000"`,
+		`"setting": "engine.dtype"`, `"baseline": "llama31_8b_bf16_a5000.rehearsal"`, `"name": "llama31_standin_awq"`} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("plan lacks %s", want)
+		}
+	}
+}
+
+// TestRunpodQuotesEstimate: docs/runpod.md quotes forge plan --estimate of
+// both study experiments as it prints today, so the page's hours and
+// dollars cannot go stale.
+func TestRunpodQuotesEstimate(t *testing.T) {
+	t.Chdir("../../..")
+	doc, err := os.ReadFile("docs/runpod.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"llama31_8b_bf16_a5000", "llama31_8b_awq_a5000"} {
+		stdout, stderr, code := run(t, "plan", name, "--estimate")
+		if code != ExitOK {
+			t.Fatalf("%s: exit %d: %s", name, code, stderr)
+		}
+		if !strings.Contains(string(doc), stdout) {
+			t.Errorf("docs/runpod.md does not quote the estimate of %s as it is now; paste:\n%s", name, stdout)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/forge-bench/forge/tools/internal/experiment"
 	"github.com/forge-bench/forge/tools/internal/models"
 	"github.com/forge-bench/forge/tools/internal/pipeline"
 )
@@ -12,10 +13,11 @@ import (
 // converted checkpoint exist in the model cache, by sha256.
 func runModel(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 || args[0] != "prepare" {
-		return usageErr("usage: forge model prepare EXPERIMENT [--experiments DIR] [--python PATH]")
+		return usageErr("usage: forge model prepare EXPERIMENT [--rehearsal] [--experiments DIR] [--python PATH]")
 	}
-	fs := newFlags(env, "model prepare", "EXPERIMENT [--experiments DIR] [--python PATH]")
+	fs := newFlags(env, "model prepare", "EXPERIMENT [--rehearsal] [--experiments DIR] [--python PATH]")
 	dir := fs.String("experiments", "experiments", "directory of experiments")
+	rehearsal := fs.Bool("rehearsal", false, "prepare the model of the experiment's rehearsal (its stand-in)")
 	python := fs.String("python", "", "python with transformers and gguf (default .venv/serve-cpu/bin/python)")
 	pos, err := parse(fs, args[1:])
 	if err != nil {
@@ -24,7 +26,11 @@ func runModel(ctx context.Context, env Env, args []string) error {
 	if len(pos) != 1 {
 		return usageErr("model prepare wants one experiment name")
 	}
-	p, err := planFor(env, "", *dir, pos[0], nil)
+	name := pos[0]
+	if *rehearsal {
+		name = experiment.RehearsalName(name)
+	}
+	p, err := planFor(env, "", *dir, name, nil)
 	if err != nil {
 		return err
 	}

@@ -86,7 +86,7 @@ func TestRunPipeline(t *testing.T) {
 		t.Error(p.String())
 	}
 	report, _ := os.ReadFile(filepath.Join(dir, "report.md"))
-	for _, want := range []string{"## The answer", "gpt-4o", "break-even", "](bench/00-concurrency-1.summary.json)", "](cost.json)", "![throughput](charts/throughput.png)"} {
+	for _, want := range []string{"## The answer", "gpt-4o", "utilization, i.e. above", "](bench/00-concurrency-1.summary.json)", "](cost.json)", "![throughput](charts/throughput.png)"} {
 		if !strings.Contains(string(report), want) {
 			t.Errorf("report.md lacks %q", want)
 		}

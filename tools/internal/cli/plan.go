@@ -4,16 +4,18 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/forge-bench/forge/tools/internal/experiment"
+	"github.com/forge-bench/forge/tools/internal/pipeline"
 	"github.com/forge-bench/forge/tools/internal/plan"
 )
 
 // runPlan prints (or writes) the resolved plan of one experiment.
-func runPlan(_ context.Context, env Env, args []string) error {
-	fset := newFlags(env, "plan", "<experiment-name> [--out FILE] [--experiments DIR] [--var name=value]...")
+func runPlan(ctx context.Context, env Env, args []string) error {
+	fset := newFlags(env, "plan", "<experiment-name> [--rehearsal] [--estimate] [--out FILE] [--experiments DIR] [--var name=value]...")
+	estimate := fset.Bool("estimate", false, "print what a run costs before it is rented: requests, tokens, hours and dollars per phase (sweep levels from the twin, eval tasks from the pinned data)")
 	out := fset.String("out", "", "write the plan here instead of stdout")
+	rehearsal := fset.Bool("rehearsal", false, "the plan of the experiment's CPU rehearsal (its rehearsal block)")
 	dir := fset.String("experiments", "experiments", "directory (or file) of experiments")
 	vars := varFlags{}
 	fset.Var(vars, "var", "set a variable: name=value (repeatable)")
@@ -25,13 +27,25 @@ func runPlan(_ context.Context, env Env, args []string) error {
 		fset.Usage()
 		return usageErr("plan wants exactly one experiment name")
 	}
-	p, err := loadPlan(env, *dir, pos[0], vars)
+	name := pos[0]
+	if *rehearsal {
+		name = experiment.RehearsalName(name)
+	}
+	p, err := loadPlan(env, *dir, name, vars)
 	if err != nil {
 		return err
 	}
 	data, err := plan.Encode(p)
 	if err != nil {
 		return err
+	}
+	if *estimate {
+		est, err := pipeline.EstimatePlan(ctx, p)
+		if err != nil {
+			return problems("estimate %s: %v", p.Experiment, err)
+		}
+		est.Write(env.Stdout)
+		return nil
 	}
 	if err := plan.Validate(data); err != nil {
 		return fmt.Errorf("internal error, please report: %w", err)
@@ -47,9 +61,9 @@ func runPlan(_ context.Context, env Env, args []string) error {
 	return nil
 }
 
-// loadPlan loads the experiments, refuses on any error (printing all of
-// them), and builds the named experiment's plan. Warnings are printed too.
-func loadPlan(env Env, dir, name string, vars map[string]string) (*plan.Plan, error) {
+// loadConfig loads the experiments and refuses on any error, printing all
+// of them; warnings are printed too.
+func loadConfig(env Env, dir string, vars map[string]string) (*experiment.Config, error) {
 	cfg, diags := experiment.Load([]string{dir}, experiment.Options{Vars: vars})
 	experiment.SortDiagnostics(diags)
 	if cfg != nil {
@@ -64,19 +78,20 @@ func loadPlan(env Env, dir, name string, vars map[string]string) (*plan.Plan, er
 	if diags.HasErrors() {
 		return nil, problems("%s has errors; fix them first (forge validate %s)", dir, dir)
 	}
-	e := cfg.ExperimentByName(name)
-	if e == nil {
-		names := cfg.ExperimentNames()
-		return nil, problems("no experiment named %q in %s%s; declared: %s", name, dir, didYouMean(name, names), strings.Join(names, ", "))
-	}
-	return plan.Build(cfg, e)
+	return cfg, nil
 }
 
-func didYouMean(got string, names []string) string {
-	if s := experiment.Suggest(got, names); s != "" {
-		return ";" + strings.ToLower(s[:1]) + s[1:]
+// loadPlan builds the plan a name asks for (plan.Named) from dir.
+func loadPlan(env Env, dir, name string, vars map[string]string) (*plan.Plan, error) {
+	cfg, err := loadConfig(env, dir, vars)
+	if err != nil {
+		return nil, err
 	}
-	return ""
+	p, err := plan.Named(cfg, name)
+	if err != nil {
+		return nil, problems("%s: %v", dir, err)
+	}
+	return p, nil
 }
 
 // planFor returns the plan of an experiment: from a plan file when given,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/forge-bench/forge/tools/internal/bench"
+	"github.com/forge-bench/forge/tools/internal/experiment"
 	"github.com/forge-bench/forge/tools/internal/pipeline"
 	"github.com/forge-bench/forge/tools/internal/rundir"
 )
@@ -15,7 +16,7 @@ import (
 // runRun is `forge run NAME` (or `forge run --resume RUN_DIR`): the
 // pipeline end to end, into results/<experiment>/<run-id>/.
 func runRun(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "run", "NAME [--experiments DIR] [--results DIR] [--run-id ID] [--time-scale X] [--compare DIRS] [--parity] [--no-eval] [--metrics-addr ADDR] [--var name=value]... | --resume RUN_DIR")
+	fs := newFlags(env, "run", "NAME [--rehearsal] [--experiments DIR] [--results DIR] [--run-id ID] [--time-scale X] [--compare DIRS] [--parity] [--no-eval] [--metrics-addr ADDR] [--var name=value]... | --resume RUN_DIR")
 	parity := fs.Bool("parity", false, "vLLM only: after each of Forge's levels, run vLLM's own `vllm bench serve` on the same level, server and prompts, import it and write parity/parity.md")
 	dir := fs.String("experiments", "experiments", "directory of experiments")
 	resultsDir := fs.String("results", "results", "results root")
@@ -24,6 +25,7 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	scale := fs.Float64("time-scale", 0, "twin only: modelled seconds per wall second (default 1; a resumed run keeps its own)")
 	compare := fs.String("compare", "", "comma-separated runs (or experiment directories, for their latest complete run) to include in the charts and report")
 	healthTimeout := fs.Duration("health-timeout", 15*time.Minute, "how long to wait for the server to answer /health")
+	rehearsal := fs.Bool("rehearsal", false, "run the experiment's CPU rehearsal (its rehearsal block: the study with only the model, hardware and counts swapped) into results/NAME.rehearsal/")
 	noEval := fs.Bool("no-eval", false, "skip the experiment's eval block (lm-eval against the server after the sweep)")
 	vars := varFlags{}
 	fs.Var(vars, "var", "set a variable: name=value (repeatable)")
@@ -39,6 +41,12 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	name, err := runTarget(pos, *resume)
 	if err != nil {
 		return err
+	}
+	if *rehearsal {
+		if *resume != "" {
+			return usageErr("--rehearsal with --resume: a resumed run keeps its own plan (%s)", name)
+		}
+		name = experiment.RehearsalName(name)
 	}
 	// Listen before anything starts, so a bad --metrics-addr costs no
 	// server start-up. The endpoint is up for the whole sweep.

@@ -93,6 +93,10 @@ func compare(a plan.API, r *Report, hourly float64, good int) API {
 	if good >= 0 {
 		if g := r.Levels[good].USDPer1MTotalTokens[Key(1)]; g != nil {
 			out.BreakEvenAtGoodputPerMon = breakEven(hourly, *g, blended)
+			if out.BreakEvenAtGoodputPerMon != nil {
+				u := *g / blended
+				out.BreakEvenUtilization = &u
+			}
 		}
 	}
 	return out

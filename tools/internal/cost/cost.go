@@ -31,6 +31,7 @@ type Report struct {
 	GPU              GPU               `json:"gpu"`
 	Price            plan.Price        `json:"price"`
 	Owned            *Owned            `json:"owned,omitempty"`
+	Ops              *Ops              `json:"ops,omitempty"`
 	Mix              Mix               `json:"mix"`
 	Levels           []Level           `json:"levels"`
 	Headline         Headline          `json:"headline"`
@@ -39,6 +40,9 @@ type Report struct {
 	APIs             []API             `json:"apis"`
 	Inputs           []Input           `json:"inputs"`
 	Provenance       provenance.Record `json:"provenance"`
+	// TimeScale is the twin's time scale when it was not 1: throughputs
+	// are divided by it, so a scaled run is priced in modelled time.
+	TimeScale *float64 `json:"time_scale,omitempty"`
 	// Incomplete is the run's banner when it is not complete (priced only
 	// with --allow-incomplete); empty for a complete run.
 	Incomplete string `json:"incomplete,omitempty"`
@@ -127,8 +131,14 @@ type API struct {
 	Observed                 string   `json:"observed"`
 	BreakEvenTokensPerMonth  *float64 `json:"break_even_tokens_per_month"`
 	BreakEvenAtGoodputPerMon *float64 `json:"break_even_at_goodput_tokens_per_month"`
-	Cheaper                  string   `json:"cheaper"`
-	SelfHostToAPIRatio       float64  `json:"self_host_to_api_ratio"`
+	// BreakEvenUtilization is the share of the month the GPU must serve at
+	// the goodput level (the highest load meeting the SLO) for its rent to
+	// cost less per token than this API: self-hosting's price at
+	// utilization 1.0 there over the API's blended price. Nil when no level
+	// meets the SLO, or when even full use there costs more than the API.
+	BreakEvenUtilization *float64 `json:"break_even_utilization"`
+	Cheaper              string   `json:"cheaper"`
+	SelfHostToAPIRatio   float64  `json:"self_host_to_api_ratio"`
 }
 
 // Input is a file the report was computed from, with its hash.
@@ -150,9 +160,10 @@ func Compute(p *plan.Plan, sums []bench.Summary, files []string, source string, 
 	}
 	utils := utilizations(p)
 	hourly := p.Hardware.Price.USDPerHour
+	sums, scale := modelledTime(sums)
 	r := &Report{Schema: schemas.CostReport, RunID: sums[0].RunID, Experiment: p.Experiment, Formula: plan.CostFormula,
 		ThroughputSource: source, GPU: GPU{Name: p.Hardware.GPU, Count: p.Hardware.Count}, Price: p.Hardware.Price,
-		Inputs: inputs, APIs: []API{}}
+		Inputs: inputs, APIs: []API{}, TimeScale: scale}
 	peak := -1
 	for i, s := range sums {
 		r.Mix.InputTokens += s.TotalInputTokens
@@ -197,7 +208,29 @@ func Compute(p *plan.Plan, sums []bench.Summary, files []string, source string, 
 	if o := p.Hardware.Owned; o != nil {
 		r.Owned = owned(o, r, hl, utils)
 	}
+	if p.Cost != nil && p.Cost.Ops != nil {
+		r.Ops = ops(*p.Cost.Ops, r, hourly, good, utils)
+	}
 	return r, nil
+}
+
+// modelledTime returns the summaries with their throughputs in modelled
+// time: a twin served at time scale k ran k modelled seconds per wall
+// second, so its wall-clock rates are k times the modelled ones. The scale
+// is returned when it is not 1 (nil otherwise); the input is not changed.
+func modelledTime(sums []bench.Summary) ([]bench.Summary, *float64) {
+	var scale *float64
+	out := make([]bench.Summary, len(sums))
+	for i, s := range sums {
+		if k := s.Provenance.TimeScale; k != nil && *k > 0 && *k != 1 {
+			s.OutputThroughput /= *k
+			s.TotalTokenThroughput /= *k
+			s.RequestThroughput /= *k
+			scale = k
+		}
+		out[i] = s
+	}
+	return out, scale
 }
 
 // PerMillion is the seed's formula: usd_per_hour × 1e6 / (3600 × throughput ×

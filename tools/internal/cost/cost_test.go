@@ -113,6 +113,12 @@ func TestComputeHandValues(t *testing.T) {
 	near(t, "dear blended", &dear.BlendedUSDPer1M, 7.5)
 	near(t, "dear break-even", dear.BreakEvenTokensPerMonth, 0.27*730*1e6/7.5) // 26.28M tokens
 	near(t, "dear break-even at goodput", dear.BreakEvenAtGoodputPerMon, 26.28e6)
+	// at goodput (level 0) self-hosting costs 0.5 $/1M at full use: it
+	// beats 7.5 $/1M from 0.5/7.5 of the month on
+	near(t, "dear break-even utilization", dear.BreakEvenUtilization, 0.5/7.5)
+	if middle.BreakEvenUtilization != nil || cheap.BreakEvenUtilization != nil {
+		t.Errorf("break-even utilization against APIs cheaper at goodput: middle %v, cheap %v", middle.BreakEvenUtilization, cheap.BreakEvenUtilization)
+	}
 	if dear.Cheaper != "self-host" {
 		t.Errorf("dear: cheaper %s", dear.Cheaper)
 	}
@@ -144,7 +150,7 @@ func TestGoodputNone(t *testing.T) {
 	if r.Goodput.Level != nil || r.Goodput.USDPer1MOutputTokens != nil || !strings.HasPrefix(r.Goodput.Statement, "No level meets") {
 		t.Errorf("goodput %+v", r.Goodput)
 	}
-	if r.APIs[0].BreakEvenAtGoodputPerMon != nil {
+	if r.APIs[0].BreakEvenAtGoodputPerMon != nil || r.APIs[0].BreakEvenUtilization != nil {
 		t.Error("break-even at goodput without goodput")
 	}
 	// a failure disqualifies a level even when its p99 is fine
@@ -186,5 +192,73 @@ func TestKey(t *testing.T) {
 		if got := Key(in); got != want {
 			t.Errorf("Key(%g) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestTimeScaleModelledTime: a twin run at time scale 20 measures every rate
+// 20 times faster on the wall clock; priced in modelled time it costs what
+// the same run at scale 1 costs.
+func TestTimeScaleModelledTime(t *testing.T) {
+	p, sums := fixture()
+	base, err := Compute(p, sums, []string{"a", "b"}, "measured", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := 20.0
+	for i := range sums {
+		sums[i].OutputThroughput *= k
+		sums[i].TotalTokenThroughput *= k
+		sums[i].Provenance.TimeScale = &k
+	}
+	scaled, err := Compute(p, sums, []string{"a", "b"}, "measured", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if scaled.TimeScale == nil || *scaled.TimeScale != 20 || base.TimeScale != nil {
+		t.Errorf("time_scale: scaled %v, base %v", scaled.TimeScale, base.TimeScale)
+	}
+	near(t, "headline", &scaled.Headline.USDPer1MTotalTokens, base.Headline.USDPer1MTotalTokens)
+	near(t, "goodput", scaled.Goodput.USDPer1MTotalTokens, *base.Goodput.USDPer1MTotalTokens)
+	near(t, "level 1 output", scaled.Levels[1].USDPer1MOutputTokens["0.8"], *base.Levels[1].USDPer1MOutputTokens["0.8"])
+	near(t, "break-even utilization", scaled.APIs[0].BreakEvenUtilization, *base.APIs[0].BreakEvenUtilization)
+	if sums[0].OutputThroughput != 100*k {
+		t.Error("Compute changed its input")
+	}
+}
+
+// TestOps: 10 engineer hours at $100 and one spare GPU add $1,000 and
+// $0.27 × 730 = $197.10 a month to the rent, $1,197.10 / 730 h = $1.6399 an
+// hour; at the goodput level (150 tokens/s) that is (0.27 + 1.6399) × 1e6 /
+// (3600 × 150) per 1M tokens, and against the $7.50 API self-hosting pays
+// from that over 7.5 of the month, or (0.27 + 1.6399) × 730 × 1e6 / 7.5
+// tokens, on.
+func TestOps(t *testing.T) {
+	p, sums := fixture()
+	base, err := Compute(p, sums, []string{"a", "b"}, "measured", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Cost.Ops = &plan.Ops{EngineerHoursPerMonth: 10, USDPerEngineerHour: 100, RedundantGPUs: 1}
+	r, err := Compute(p, sums, []string{"a", "b"}, "measured", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := r.Ops
+	hourly := 0.27 + (1000+0.27*730)/730
+	near(t, "engineers", &o.EngineerUSDPerMonth, 1000)
+	near(t, "redundancy", &o.RedundancyUSDPerMonth, 197.1)
+	near(t, "per month", &o.USDPerMonth, 1197.1)
+	near(t, "hourly", &o.USDPerHourWithOps, hourly)
+	per1M := hourly * 1e6 / (3600 * 150)
+	near(t, "total at 1.0", o.USDPer1MTotalTokens["1.0"], per1M)
+	near(t, "total at 0.8", o.USDPer1MTotalTokens["0.8"], per1M/0.8)
+	near(t, "break-even utilization vs dear", o.BreakEvenUtilization["dear"], per1M/7.5)
+	near(t, "break-even volume vs dear", o.BreakEvenTokensPerMon["dear"], hourly*730*1e6/7.5)
+	if o.BreakEvenUtilization["middle"] != nil || o.BreakEvenTokensPerMon["cheap"] != nil {
+		t.Error("with ops, the $0.30 and cheaper APIs must stay cheaper")
+	}
+	// the rental figures are not changed by ops
+	if base.Ops != nil || r.Headline != base.Headline || *r.APIs[0].BreakEvenUtilization != *base.APIs[0].BreakEvenUtilization {
+		t.Error("ops changed the rental figures")
 	}
 }

@@ -36,6 +36,12 @@ type Options struct {
 	Seeds    []string     // default $FORGE_DATA_SEED (colon-separated) or ../shared/datasets
 	Client   *http.Client // for downloads; nil: http.DefaultClient
 	Offline  bool         // never download
+	// Fallback directories are read only after every pinned source of a
+	// file failed, with a notice on stderr; default $FORGE_DATA_FALLBACK
+	// (colon-separated). A pod-like run (make rehearsal-ci) empties Seeds
+	// and names ../shared here, so every input comes from its pin and only
+	// one whose host this machine cannot reach is taken from a copy, said so.
+	Fallback []string
 }
 
 // Defaults fills unset options from the environment.
@@ -51,6 +57,11 @@ func (o Options) Defaults() Options {
 			o.Seeds = filepath.SplitList(env)
 		} else {
 			o.Seeds = []string{filepath.Join("..", "shared", "datasets")}
+		}
+	}
+	if o.Fallback == nil {
+		if env := os.Getenv("FORGE_DATA_FALLBACK"); env != "" {
+			o.Fallback = filepath.SplitList(env)
 		}
 	}
 	if o.Client == nil {
@@ -73,9 +84,28 @@ func Resolve(ctx context.Context, f File, opts Options) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return "", err
 	}
+	src, tried := fromDirs(opts.Seeds, f, dst)
+	if src != "" {
+		return dst, nil
+	}
+	err := fromPins(ctx, f, dst, opts, tried)
+	if err == nil {
+		return dst, nil
+	}
+	if src, _ := fromDirs(opts.Fallback, f, dst); src != "" {
+		fmt.Fprintf(os.Stderr, "forge: %v; used the fallback copy %s (FORGE_DATA_FALLBACK), sha256 checked\n", err, src)
+		return dst, nil
+	}
+	return "", err
+}
+
+// fromDirs fills dst from the first of dirs that holds the file with its
+// sha256, returning that copy's path ("" when none did) and what each
+// wrong copy was.
+func fromDirs(dirs []string, f File, dst string) (string, []string) {
 	var tried []string
-	for _, seed := range opts.Seeds {
-		src := filepath.Join(seed, filepath.FromSlash(f.Path))
+	for _, dir := range dirs {
+		src := filepath.Join(dir, filepath.FromSlash(f.Path))
 		in, err := os.Open(src)
 		if err != nil {
 			continue
@@ -83,40 +113,45 @@ func Resolve(ctx context.Context, f File, opts Options) (string, error) {
 		err = install(in, dst, f.SHA256)
 		in.Close()
 		if err == nil {
-			return dst, nil
+			return src, nil
 		}
 		tried = append(tried, fmt.Sprintf("%s: %v", src, err))
 	}
+	return "", tried
+}
+
+// fromPins fills dst from the file's pinned sources: its archive, then its url.
+func fromPins(ctx context.Context, f File, dst string, opts Options, tried []string) error {
 	if f.Archive != nil {
 		err := fileFromArchive(ctx, f, dst, opts)
 		switch {
 		case err == nil:
-			return dst, nil
+			return nil
 		case f.URL == "" || opts.Offline:
-			return "", fmt.Errorf("dataset %s: %w%s", f.Path, err, joinTried(tried))
+			return fmt.Errorf("dataset %s: %w%s", f.Path, err, joinTried(tried))
 		}
 		tried = append(tried, fmt.Sprintf("archive %s: %v", f.Archive.URL, err))
 	}
 	if opts.Offline || f.URL == "" {
-		return "", fmt.Errorf("dataset %s (sha256 %s) is not in %s or any seed directory (%s)%s; put the file there or allow the download from its url",
+		return fmt.Errorf("dataset %s (sha256 %s) is not in %s or any seed directory (%s)%s; put the file there or allow the download from its url",
 			f.Path, f.SHA256, opts.CacheDir, strings.Join(opts.Seeds, ", "), joinTried(tried))
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.URL, nil)
 	if err != nil {
-		return "", err
+		return err
 	}
 	resp, err := opts.Client.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("dataset %s: download %s: %w%s", f.Path, f.URL, err, joinTried(tried))
+		return fmt.Errorf("dataset %s: download %s: %w%s", f.Path, f.URL, err, joinTried(tried))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("dataset %s: download %s: HTTP %d", f.Path, f.URL, resp.StatusCode)
+		return fmt.Errorf("dataset %s: download %s: HTTP %d", f.Path, f.URL, resp.StatusCode)
 	}
 	if err := install(resp.Body, dst, f.SHA256); err != nil {
-		return "", fmt.Errorf("dataset %s from %s: %w", f.Path, f.URL, err)
+		return fmt.Errorf("dataset %s from %s: %w", f.Path, f.URL, err)
 	}
-	return dst, nil
+	return nil
 }
 
 // install copies r to dst through a temporary file, keeping it only when

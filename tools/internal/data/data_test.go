@@ -30,8 +30,12 @@ func TestResolve(t *testing.T) {
 	downloads := 0
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		downloads++
-		if r.URL.Path == "/bad" {
+		switch r.URL.Path {
+		case "/bad":
 			_, _ = w.Write([]byte("other"))
+			return
+		case "/missing":
+			http.NotFound(w, r)
 			return
 		}
 		_, _ = w.Write(content)
@@ -48,6 +52,9 @@ func TestResolve(t *testing.T) {
 		{"download when no seed has it", Options{Seeds: []string{wrongSeed}}, srv.URL + "/ok", "", 1},
 		{"download with the wrong hash", Options{Seeds: []string{}}, srv.URL + "/bad", "sha256 mismatch", 1},
 		{"offline and missing", Options{Seeds: []string{wrongSeed}, Offline: true}, "", "rejected", 0},
+		{"fallback after the pin fails", Options{Seeds: []string{}, Fallback: []string{seed}}, srv.URL + "/missing", "", 1},
+		{"the pin before the fallback", Options{Seeds: []string{}, Fallback: []string{wrongSeed}}, srv.URL + "/ok", "", 1},
+		{"fallback with another file", Options{Seeds: []string{}, Fallback: []string{wrongSeed}}, srv.URL + "/missing", "HTTP 404", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

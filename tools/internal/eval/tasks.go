@@ -25,23 +25,33 @@ type Suite struct {
 // directory for mmlu-csv), checked against its sha256.
 type Resolver func(plan.Dataset) (string, error)
 
+// taskFiles resolves a task's pinned data: the absolute path of each
+// dataset by its role ("test", "fewshot").
+func taskFiles(t plan.Task, resolve Resolver) (map[string]string, error) {
+	files := map[string]string{}
+	for _, d := range t.Data {
+		p, err := resolve(d.Dataset)
+		if err != nil {
+			return nil, fmt.Errorf("task %s: %w", t.Name, err)
+		}
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return nil, err
+		}
+		files[d.Role] = abs
+	}
+	return files, nil
+}
+
 // WriteSuite writes the offline definition of one experiment task into dir.
 // The definitions reproduce lm-eval 0.4's built-in prompt formats, metrics
 // and filters (tasks/gsm8k/gsm8k.yaml, tasks/mmlu/default/), reading the
 // pinned local files instead of a dataset hub, so scores stay comparable
 // with published ones. Shots are written into each definition.
 func WriteSuite(dir string, t plan.Task, resolve Resolver) (Suite, error) {
-	files := map[string]string{}
-	for _, d := range t.Data {
-		p, err := resolve(d.Dataset)
-		if err != nil {
-			return Suite{}, fmt.Errorf("task %s: %w", t.Name, err)
-		}
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			return Suite{}, err
-		}
-		files[d.Role] = abs
+	files, err := taskFiles(t, resolve)
+	if err != nil {
+		return Suite{}, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Suite{}, err

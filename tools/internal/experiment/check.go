@@ -209,7 +209,7 @@ func (k *checker) model(m *Model) {
 func (k *checker) modelSource(m *Model) {
 	s := m.Source
 	b, d := s.Body, s.DefRange
-	k.oneOf(b, d, "format", s.Format, []string{"gguf"})
+	k.oneOf(b, d, "format", s.Format, []string{"gguf", "llama3-tiktoken"})
 	if !hex64.MatchString(m.Revision) {
 		k.errf(at(m.Body, "revision", m.DefRange), "Revision is not a sha256",
 			"a model with a source block is identified by the sha256 of its converted directory: revision must be 64 lowercase hex characters (got %q); `forge model prepare %s` prints it.", m.Revision, m.Name)

@@ -78,6 +78,9 @@ func (k *checker) experiment(c *Config, e *Experiment) {
 	if e.Cost != nil {
 		k.cost(e.Cost)
 	}
+	if e.Rehearsal != nil {
+		k.rehearsal(c, e)
+	}
 }
 
 func (k *checker) engine(e *Experiment) {
@@ -335,6 +338,19 @@ func (k *checker) cost(cst *Cost) {
 	if cst.BudgetUSDPerMonth != nil && *cst.BudgetUSDPerMonth < 0 {
 		k.errf(at(b, "budget_usd_per_month", d), "Negative budget", "budget_usd_per_month must not be negative.")
 	}
+	if o := cst.Ops; o != nil {
+		for _, f := range []struct {
+			n string
+			v float64
+		}{{"engineer_hours_per_month", o.EngineerHoursPerMonth}, {"usd_per_engineer_hour", o.USDPerEngineerHour}} {
+			if f.v < 0 {
+				k.errf(at(o.Body, f.n, o.DefRange), "Negative operations cost", "%s must not be negative, got %v.", f.n, f.v)
+			}
+		}
+		if o.RedundantGPUs != nil && *o.RedundantGPUs < 0 {
+			k.errf(at(o.Body, "redundant_gpus", o.DefRange), "Negative redundancy", "redundant_gpus is the number of spare GPUs (N+1: 1) and must not be negative, got %d.", *o.RedundantGPUs)
+		}
+	}
 }
 
 // taskSubjects checks an MMLU subset: MMLU's own subject names, each once.
@@ -344,8 +360,13 @@ func (k *checker) taskSubjects(t *Task) {
 		k.errf(rng, "Subjects outside MMLU", "subjects selects MMLU subjects; task %q has none.", t.Name)
 		return
 	}
+	k.mmluSubjects(rng, t.Subjects)
+}
+
+// mmluSubjects checks MMLU subject names, each once, reporting at rng.
+func (k *checker) mmluSubjects(rng *hcl.Range, subjects []string) {
 	seen := map[string]bool{}
-	for _, s := range t.Subjects {
+	for _, s := range subjects {
 		switch {
 		case !slices.Contains(MMLUSubjects, s):
 			k.errf(rng, "Unknown MMLU subject", "%q is not one of MMLU's 57 subjects.%s", s, suggest(s, MMLUSubjects))

@@ -62,6 +62,18 @@ func (c *Config) resolve(ctx *hcl.EvalContext) hcl.Diagnostics {
 		} else if name != "" {
 			e.M = c.ModelByName(name)
 		}
+		if r := e.Rehearsal; r != nil {
+			if name, d := c.ref(r.Hardware, "hardware", ctx); d != nil {
+				diags = append(diags, d)
+			} else if name != "" {
+				r.HW = c.HardwareByName(name)
+			}
+			if name, d := c.ref(r.Model, "model", ctx); d != nil {
+				diags = append(diags, d)
+			} else if name != "" {
+				r.M = c.ModelByName(name)
+			}
+		}
 		if w := e.Workload; w != nil && !isNullExpr(w.Dataset) {
 			if name, d := c.ref(w.Dataset, "dataset", ctx); d != nil {
 				diags = append(diags, d)
@@ -259,3 +271,12 @@ func (c *Config) ExperimentNames() []string {
 
 // Suggest is suggest for other packages: ` Did you mean "x"?` or "".
 func Suggest(got string, names []string) string { return suggest(got, names) }
+
+// SuggestClause is Suggest as a clause to append after a message:
+// "; did you mean …?", or "" when nothing is close.
+func SuggestClause(got string, names []string) string {
+	if s := suggest(got, names); s != "" {
+		return "; " + strings.ToLower(strings.TrimSpace(s)[:1]) + strings.TrimSpace(s)[1:]
+	}
+	return ""
+}

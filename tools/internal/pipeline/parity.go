@@ -100,6 +100,11 @@ func (pr *parityRun) level(ctx context.Context, env Out, l bench.Level, runID st
 		"--percentile-metrics", "ttft,tpot,itl,e2el", "--metric-percentiles", "50,90,99",
 		"--save-result", "--save-detailed", "--result-dir", pr.raw, "--result-filename", name + ".json",
 		"--disable-tqdm",
+		// Forge's bench sends temperature 0 (greedy); vllm bench serve
+		// stopped sending it (0.32 leaves sampling to the model's
+		// generation_config, top-p over 128k logits for Llama 3.1, several
+		// times slower on a CPU): the same requests need it said.
+		"--temperature", "0",
 		// The server is warm and healthy (Forge's level just ran): no
 		// extra test request, so the scraped server metrics below cover
 		// exactly the measured requests.

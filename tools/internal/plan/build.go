@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"strings"
 
 	"github.com/forge-bench/forge/schemas"
 	"github.com/forge-bench/forge/tools/internal/experiment"
@@ -57,6 +58,15 @@ func Build(cfg *experiment.Config, e *experiment.Experiment) (*Plan, error) {
 	}
 	if c := e.Cost; c != nil {
 		p.Cost = &Cost{Formula: CostFormula, Utilization: c.Utilization, BudgetUSDPerMonth: c.BudgetUSDPerMonth, Compare: []API{}}
+		if o := c.Ops; o != nil {
+			p.Cost.Ops = &Ops{EngineerHoursPerMonth: o.EngineerHoursPerMonth, USDPerEngineerHour: o.USDPerEngineerHour}
+			if o.RedundantGPUs != nil {
+				p.Cost.Ops.RedundantGPUs = *o.RedundantGPUs
+			}
+			if o.Source != nil {
+				p.Cost.Ops.Source = *o.Source
+			}
+		}
 		for _, a := range c.APIs {
 			p.Cost.Compare = append(p.Cost.Compare, API{Name: a.Name, Provider: a.Provider, Model: a.Model, BaseURL: a.BaseURL,
 				USDPer1MInput: a.USDPer1MInput, USDPer1MOutput: a.USDPer1MOutput, USDPer1MCachedInput: a.USDPer1MCachedInput,
@@ -71,6 +81,40 @@ func Build(cfg *experiment.Config, e *experiment.Experiment) (*Plan, error) {
 		}
 	}
 	p.Steps = steps(p)
+	return p, nil
+}
+
+// Named builds the plan a name asks for in a loaded, error-free
+// configuration: the experiment's, or for NAME.rehearsal
+// (experiment.RehearsalSuffix) its rehearsal's.
+func Named(cfg *experiment.Config, name string) (*Plan, error) {
+	study, rehearsal := experiment.StudyName(name)
+	e := cfg.ExperimentByName(study)
+	switch {
+	case e == nil:
+		names := cfg.ExperimentNames()
+		return nil, fmt.Errorf("no experiment named %q%s; declared: %s", study, experiment.SuggestClause(study, names), strings.Join(names, ", "))
+	case rehearsal:
+		return BuildRehearsal(cfg, e)
+	}
+	return Build(cfg, e)
+}
+
+// BuildRehearsal resolves the CPU rehearsal of one experiment: the plan of
+// the experiment Rehearse derives, marked with the study it rehearses.
+func BuildRehearsal(cfg *experiment.Config, e *experiment.Experiment) (*Plan, error) {
+	re, ex, err := e.Rehearse()
+	if err != nil {
+		return nil, fmt.Errorf("%w (docs/rehearsal.md)", err)
+	}
+	p, err := Build(cfg, re)
+	if err != nil {
+		return nil, err
+	}
+	if ex == nil {
+		ex = []experiment.Exception{}
+	}
+	p.Rehearsal = &Rehearsal{Of: e.Name, Exceptions: ex}
 	return p, nil
 }
 

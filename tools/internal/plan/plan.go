@@ -24,6 +24,7 @@ type Plan struct {
 	ForgeVersion string            `json:"forge_version"`
 	Experiment   string            `json:"experiment"`
 	Description  string            `json:"description,omitempty"`
+	Rehearsal    *Rehearsal        `json:"rehearsal,omitempty"`
 	Source       Source            `json:"source"`
 	Hardware     Hardware          `json:"hardware"`
 	Model        Model             `json:"model"`
@@ -36,6 +37,13 @@ type Plan struct {
 	Cost         *Cost             `json:"cost,omitempty"`
 	Placeholders map[string]string `json:"placeholders"`
 	Steps        []Step            `json:"steps"`
+}
+
+// Rehearsal marks the CPU rehearsal of a study experiment: the study's plan
+// with only the model, hardware, counts and these exceptions changed.
+type Rehearsal struct {
+	Of         string                 `json:"of"`
+	Exceptions []experiment.Exception `json:"exceptions"`
 }
 
 // Source locates the experiment block the plan came from.
@@ -268,7 +276,16 @@ type Cost struct {
 	Formula           string    `json:"formula"`
 	Utilization       []float64 `json:"utilization"`
 	BudgetUSDPerMonth *float64  `json:"budget_usd_per_month,omitempty"`
+	Ops               *Ops      `json:"ops,omitempty"`
 	Compare           []API     `json:"compare"`
+}
+
+// Ops is the monthly cost of running the server beyond one GPU's rent.
+type Ops struct {
+	EngineerHoursPerMonth float64 `json:"engineer_hours_per_month"`
+	USDPerEngineerHour    float64 `json:"usd_per_engineer_hour"`
+	RedundantGPUs         int     `json:"redundant_gpus"`
+	Source                string  `json:"source,omitempty"`
 }
 
 // API is a commercial endpoint's price.

@@ -41,6 +41,16 @@ func committedPlans(t *testing.T) map[string][]byte {
 			t.Fatal(err)
 		}
 		out[filepath.Join(golden, name+".json")] = data
+		if e := cfg.ExperimentByName(name); e.Rehearsal != nil {
+			r, err := BuildRehearsal(cfg, e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if data, err = Encode(r); err != nil {
+				t.Fatal(err)
+			}
+			out[filepath.Join(golden, r.Experiment+".json")] = data
+		}
 	}
 	return out
 }

@@ -6,9 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/forge-bench/forge/tools/internal/bench"
 	"github.com/forge-bench/forge/tools/internal/chart"
+	"github.com/forge-bench/forge/tools/internal/cost"
 	"github.com/forge-bench/forge/tools/internal/provenance"
 	"github.com/forge-bench/forge/tools/internal/rundir"
 )
@@ -68,42 +70,62 @@ func (st *Study) answer(w *writer) {
 			break
 		}
 	}
+	for _, e := range st.Entries {
+		if r := e.Run.Plan.Rehearsal; r != nil {
+			w.p("> **Rehearsal, not the study.** %s is the CPU rehearsal of %s: a stand-in model (%s) on %s at a placeholder\n"+
+				"> price. It proves that the study's pipeline runs end to end; no figure here is a cost, a speed or a quality of the\n"+
+				"> study's model. The study's settings are kept except the model, the hardware, the counts and these CPU exceptions:\n",
+				e.Run.Label(), r.Of, e.Run.Plan.Model.Name, e.Run.Plan.Hardware.GPU)
+			for _, ex := range r.Exceptions {
+				w.p("> - `%s`: %s in the study, %s here (%s)\n", ex.Setting, ex.Study, ex.Rehearsal, ex.Reason)
+			}
+			w.p("\n")
+			break
+		}
+	}
 	st.lead(w)
 	for _, line := range st.workloads() {
 		w.p("%s\n\n", line)
 	}
-	w.p("| self-hosted | $/1M tokens, utilization 1.0 | at 0.8 | $/1M output tokens | at goodput (meets SLO) | highest level meeting SLO |\n|---|---|---|---|---|---|\n")
+	w.p("At the highest load meeting the SLO (every level, peak included, is in the cost table below):\n\n")
+	w.p("| self-hosted | highest level meeting SLO | $/1M tokens, utilization 1.0 | at 0.8 | $/1M output tokens |\n|---|---|---|---|---|\n")
 	for _, e := range st.Entries {
 		c := e.Cost
 		if c == nil {
-			w.p("| %s | no cost.json (`forge cost %s`) | | | | |\n", e.Run.Label(), e.Run.Dir)
+			w.p("| %s | no cost.json (`forge cost %s`) | | | |\n", e.Run.Label(), e.Run.Dir)
 			continue
 		}
-		l := headlineLevel(c)
-		at08 := "—"
-		if v := l.USDPer1MTotalTokens["0.8"]; v != nil {
-			at08 = w.link(usd(*v), e.Run.Dir, rundir.CostFile)
+		l, ok := goodputLevel(c)
+		if !ok {
+			w.p("| %s | none: no level met the SLO | — | — | — |\n", e.Run.Label())
+			continue
 		}
-		good, goodLevel := "none", "none"
-		if c.Goodput.Level != nil {
-			good = w.link(usd(*c.Goodput.USDPer1MTotalTokens), e.Run.Dir, rundir.CostFile)
-			goodLevel = fmt.Sprintf("%s %g", c.Goodput.Level.Kind, c.Goodput.Level.Value)
+		link := func(v *float64) string {
+			if v == nil {
+				return "—"
+			}
+			return w.link(usd(*v), e.Run.Dir, rundir.CostFile)
 		}
-		w.p("| %s | **%s** at %s %g | %s | %s | %s | %s |\n", e.Run.Label(), w.link(usd(c.Headline.USDPer1MTotalTokens), e.Run.Dir, rundir.CostFile),
-			c.Headline.Level.Kind, c.Headline.Level.Value, at08, w.link(usd(c.Headline.USDPer1MOutputTokens), e.Run.Dir, rundir.CostFile), good, goodLevel)
+		w.p("| %s | %s %g | **%s** | %s | %s |\n", e.Run.Label(), l.Level.Kind, l.Level.Value, link(l.USDPer1MTotalTokens["1.0"]),
+			link(l.USDPer1MTotalTokens["0.8"]), link(l.USDPer1MOutputTokens["1.0"]))
 	}
-	w.p("\nAgainst each API, at this workload's token mix (input and output blended at their list prices):\n\n")
-	w.p("| self-hosted | API | API $/1M blended | self-host ÷ API | cheaper | break-even volume (one GPU around the clock) |\n|---|---|---|---|---|---|\n")
+	w.p("\nAgainst each API, at this workload's token mix (input and output blended at their list prices), self-hosting at that load:\n\n")
+	w.p("| self-hosted | API | API $/1M blended | price observed | self-host cheaper above utilization | above volume (one GPU around the clock) |\n|---|---|---|---|---|---|\n")
 	for _, e := range st.Entries {
 		if e.Cost == nil {
 			continue
 		}
+		_, good := goodputLevel(e.Cost)
 		for _, a := range e.Cost.APIs {
-			be := "never: the API is cheaper per token"
-			if a.BreakEvenTokensPerMonth != nil {
-				be = fmt.Sprintf("above %s tokens/month", w.link(Human(*a.BreakEvenTokensPerMonth), e.Run.Dir, rundir.CostFile))
+			util, vol := "never: the API is cheaper even at full use", "—"
+			switch {
+			case !good:
+				util = "no level met the SLO"
+			case a.BreakEvenUtilization != nil && a.BreakEvenAtGoodputPerMon != nil:
+				util = fmt.Sprintf("%.1f %%", 100**a.BreakEvenUtilization)
+				vol = w.link(Human(*a.BreakEvenAtGoodputPerMon)+" tokens/month", e.Run.Dir, rundir.CostFile)
 			}
-			w.p("| %s | %s (%s) | %s | %.3f | %s | %s |\n", e.Run.Label(), a.Model, a.Provider, usd(a.BlendedUSDPer1M), a.SelfHostToAPIRatio, a.Cheaper, be)
+			w.p("| %s | %s (%s) | %s | %s | %s | %s |\n", e.Run.Label(), a.Model, a.Provider, usd(a.BlendedUSDPer1M), a.Observed, util, vol)
 		}
 	}
 	w.p("\n")
@@ -173,8 +195,12 @@ func (st *Study) latencyTable(w *writer, name, chartName string, stat func(bench
 // eachLevel visits measured levels, then predicted ones, run by run.
 func (st *Study) eachLevel(f func(e Entry, s bench.Summary, file, source string)) {
 	for _, e := range st.Entries {
+		served := "measured"
+		if e.Run.Plan.Engine.Kind == "twin" {
+			served = "simulated (twin, served live)"
+		}
 		for i, s := range e.Run.Summaries {
-			f(e, s, e.Run.SummaryFiles[i], "measured")
+			f(e, s, e.Run.SummaryFiles[i], served)
 		}
 		for i, s := range e.Run.Predicted {
 			f(e, s, e.Run.PredictedFiles[i], "predicted (twin model)")
@@ -310,45 +336,91 @@ func Human(v float64) string {
 	return fmt.Sprintf("%.0f", v)
 }
 
-// lead is the answer in one paragraph, for the first run that has a cost.
+// lead is the answer, conditional as the numbers are: for each run, what
+// self-hosting costs at the highest load meeting the SLO, and against each
+// API the utilization and monthly volume above which it is the cheaper
+// choice. Nothing here comes from a level that fails the SLO; a simulated
+// or rehearsal run says so on its own line.
 func (st *Study) lead(w *writer) {
 	for _, e := range st.Entries {
 		c := e.Cost
-		if c == nil || len(c.APIs) == 0 {
+		if c == nil {
 			continue
 		}
-		cheaper, dearer := []string{}, []string{}
-		for _, a := range c.APIs {
-			if a.Cheaper == "self-host" {
-				cheaper = append(cheaper, fmt.Sprintf("%s at %s (break-even above %s tokens/month)", a.Model, usd(a.BlendedUSDPer1M), Human(*a.BreakEvenTokensPerMonth)))
-			} else {
-				dearer = append(dearer, fmt.Sprintf("%s at %s", a.Model, usd(a.BlendedUSDPer1M)))
-			}
-		}
-		verdict := "**Self-hosting is cheaper than every API compared**"
+		what := ""
 		switch {
-		case len(cheaper) == 0:
-			verdict = "**Every API compared is cheaper than self-hosting**"
-		case len(dearer) > 0:
-			verdict = "**Self-hosting is cheaper than some of the APIs compared**"
+		case e.Run.Plan.Rehearsal != nil:
+			what = "Rehearsal (a stand-in on a CPU, not a cost): "
+		case c.TimeScale != nil:
+			what = fmt.Sprintf("Simulated (twin at time scale %g, priced in modelled time): ", *c.TimeScale)
+		case e.Run.Plan.Engine.Kind == "twin" || c.ThroughputSource == "predicted":
+			what = "Simulated (twin): "
 		}
-		l := headlineLevel(c)
-		w.p("%s for this workload: %s on %s ($%.2f/h, %s, price of %s) costs %s per 1M tokens in and out at peak throughput (%s %g, %.1f output tokens/s, utilization 1.0",
-			verdict, e.Run.Label(), c.GPU.Name, c.Price.USDPerHour, c.Price.Provider, c.Price.Observed, usd(c.Headline.USDPer1MTotalTokens),
-			c.Headline.Level.Kind, c.Headline.Level.Value, l.OutputThroughput)
-		if v := l.USDPer1MTotalTokens["0.8"]; v != nil {
-			w.p("; %s at 0.8", usd(*v))
+		l, ok := goodputLevel(c)
+		if !ok {
+			w.p("- %s%s on %s: no level met the SLO, so no self-hosted price holds under it. %s\n", what, e.Run.Label(), c.GPU.Name, c.Goodput.Statement)
+			continue
 		}
-		w.p(")")
-		if len(cheaper) > 0 {
-			w.p(", against %s", strings.Join(cheaper, " and "))
+		started := e.Run.State.StartedAt
+		w.p("- %s%s on %s ($%.2f/h, %s, price of %s%s) costs %s per 1M tokens in and out at %s %g, the highest load meeting the SLO (%.1f output tokens/s), when busy all month; at utilization u it costs that divided by u.\n",
+			what, e.Run.Label(), c.GPU.Name, c.Price.USDPerHour, c.Price.Provider, c.Price.Observed, stale(c.Price.Observed, started), usd(*l.USDPer1MTotalTokens["1.0"]),
+			l.Level.Kind, l.Level.Value, l.OutputThroughput)
+		for _, a := range c.APIs {
+			if a.BreakEvenUtilization == nil || a.BreakEvenAtGoodputPerMon == nil {
+				w.p("  - %s (%s, %s per 1M blended, price of %s%s) is cheaper at any volume this GPU can serve.\n", a.Model, a.Provider, usd(a.BlendedUSDPer1M), a.Observed, stale(a.Observed, started))
+				continue
+			}
+			w.p("  - against %s (%s, %s per 1M blended, price of %s%s): self-hosting is cheaper above %.1f %% utilization, i.e. above %s tokens a month; below that the API is.\n",
+				a.Model, a.Provider, usd(a.BlendedUSDPer1M), a.Observed, stale(a.Observed, started), 100**a.BreakEvenUtilization, Human(*a.BreakEvenAtGoodputPerMon))
 		}
-		if len(dearer) > 0 {
-			w.p("; the API is cheaper for %s", strings.Join(dearer, " and "))
-		}
-		w.p(". %s\n\n", c.Goodput.Statement)
+		st.leadOps(w, c)
+	}
+	w.p("\n")
+}
+
+// leadOps is the answer again with operations added, when the experiment
+// names them: what they cost a month, the price per 1M tokens at the same
+// load, and the break-even against each API.
+func (st *Study) leadOps(w *writer, c *cost.Report) {
+	o := c.Ops
+	if o == nil || o.USDPer1MTotalTokens["1.0"] == nil {
 		return
 	}
+	w.p("  - with operations ($%.0f a month: engineers $%.0f, %d spare GPU(s) $%.0f%s), %s per 1M tokens at the same load when busy all month:",
+		o.USDPerMonth, o.EngineerUSDPerMonth, o.RedundantGPUs, o.RedundancyUSDPerMonth, sourceNote(o.Source), usd(*o.USDPer1MTotalTokens["1.0"]))
+	var parts []string
+	for _, a := range c.APIs {
+		if u := o.BreakEvenUtilization[a.Name]; u != nil {
+			parts = append(parts, fmt.Sprintf("cheaper than %s above %.1f %% utilization (%s tokens a month)", a.Model, 100**u, Human(*o.BreakEvenTokensPerMon[a.Name])))
+		} else {
+			parts = append(parts, fmt.Sprintf("never cheaper than %s", a.Model))
+		}
+	}
+	w.p(" %s.\n", strings.Join(parts, "; "))
+}
+
+func sourceNote(s string) string {
+	if s == "" {
+		return ""
+	}
+	return ", source: " + s
+}
+
+// StaleDays is the age past which a price is called stale, as forge
+// validate warns.
+const StaleDays = 180
+
+// stale notes a price observed more than StaleDays before the run started.
+func stale(observed, started string) string {
+	o, err1 := time.Parse("2006-01-02", observed)
+	s, err2 := time.Parse(time.RFC3339, started)
+	if err1 != nil || err2 != nil {
+		return ""
+	}
+	if days := int(s.Sub(o).Hours() / 24); days > StaleDays {
+		return fmt.Sprintf(", **stale**: %d days before the run", days)
+	}
+	return ""
 }
 
 // workloads says what load the study's runs were, one line per distinct

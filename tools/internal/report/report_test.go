@@ -2,8 +2,10 @@ package report
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/forge-bench/forge/tools/internal/bench"
 	"github.com/forge-bench/forge/tools/internal/cost"
 	"github.com/forge-bench/forge/tools/internal/eval"
+	"github.com/forge-bench/forge/tools/internal/experiment"
 	"github.com/forge-bench/forge/tools/internal/plan"
 	"github.com/forge-bench/forge/tools/internal/provenance"
 	"github.com/forge-bench/forge/tools/internal/rundir"
@@ -105,8 +108,9 @@ func TestAnswerFirst(t *testing.T) {
 	for _, want := range []string{
 		// one line for the workload both runs share, saying outputs are fixed
 		"**Workload** (awq, bf16): ShareGPT: the first human turn of each conversation as the prompt (sharegpt_v3_1k, sha256 686868686868…); every output exactly 256 tokens (ignore_eos), not the dataset's reply lengths; 256 measured requests per level after 8 warmup, completions API.",
-		"**Self-hosting is cheaper than every API compared**",
-		"break-even above",
+		// the conditional answer, from the level meeting the SLO (concurrency 16 for awq)
+		"- awq · AWQ-INT4 on NVIDIA RTX A5000 ($0.27/h, runpod, price of 2026-05-25) costs $0.1041 per 1M tokens in and out at concurrency 16, the highest load meeting the SLO",
+		"self-hosting is cheaper above 1.7 % utilization, i.e. above 32.6M tokens a month",
 		"- Quality: awq · AWQ-INT4 keeps 96.2 % of bf16 · BF16's gsm8k (5-shot, exact_match, strict-match)",
 		"](bench/00-concurrency-1.summary.json)",
 		"](../../bf16/20260525T100000Z-bf16/cost.json)",
@@ -171,5 +175,123 @@ func TestBanner(t *testing.T) {
 				t.Errorf("chart title %q: INCOMPLETE prefix %v, want %v", title, got, len(c.want) > 0)
 			}
 		})
+	}
+}
+
+// TestRehearsalReport: a rehearsal's report says what it is before the
+// answer, lists its CPU exceptions, gives no verdict, and its charts say
+// rehearsal in their title.
+func TestRehearsalReport(t *testing.T) {
+	st := study(t)
+	for i := range st.Entries {
+		st.Entries[i].Run.Plan.Rehearsal = &plan.Rehearsal{Of: "study_" + st.Entries[i].Run.Plan.Experiment,
+			Exceptions: []experiment.Exception{{Setting: "engine.dtype", Study: "auto", Rehearsal: "float32", Reason: "no bf16 on AVX2"}}}
+	}
+	md := string(st.Markdown(filepath.Join("results", "awq", "20260525T100000Z-awq")))
+	answer := strings.Index(md, "## The answer")
+	for _, want := range []string{"> **Rehearsal, not the study.** awq · AWQ-INT4 is the CPU rehearsal of study_awq",
+		"> - `engine.dtype`: auto in the study, float32 here (no bf16 on AVX2)", "- Rehearsal (a stand-in on a CPU, not a cost): awq · AWQ-INT4"} {
+		if i := strings.Index(md, want); i < 0 || i < answer {
+			t.Errorf("report lacks %q in the answer", want)
+		}
+	}
+	if strings.Contains(md, "Self-hosting is cheaper") {
+		t.Error("a rehearsal's report gives a verdict")
+	}
+	if title := st.ChartSet().Title; !strings.HasPrefix(title, "REHEARSAL") {
+		t.Errorf("chart title %q does not say rehearsal", title)
+	}
+}
+
+// TestAnswerNeverFromFailingLevels: the answer section's figures, bold or
+// not, come only from levels that meet the SLO; a run with none says so and
+// prices nothing there; a run served by the twin is labelled simulated in
+// the answer and in every table, never measured.
+func TestAnswerNeverFromFailingLevels(t *testing.T) {
+	st := study(t)
+	bf16 := &st.Entries[1]
+	// bf16's peak (concurrency 16) fails the SLO: its price must not appear in the answer
+	peak := usd(bf16.Cost.Headline.USDPer1MTotalTokens)
+	md := string(st.Markdown(filepath.Join("results", "awq", "20260525T100000Z-awq")))
+	answer := md[:strings.Index(md, "## Throughput")]
+	if strings.Contains(answer, peak) {
+		t.Errorf("the answer quotes bf16's peak %s, a level that fails the SLO", peak)
+	}
+	for _, line := range strings.Split(answer, "\n") {
+		for _, bold := range regexp.MustCompile(`\*\*([^*]+)\*\*`).FindAllStringSubmatch(line, -1) {
+			if strings.Contains(bold[1], "$") && !strings.Contains(line, "concurrency 1 |") && !strings.Contains(line, "concurrency 16 |") {
+				t.Errorf("bold figure %q outside the SLO table row: %s", bold[1], line)
+			}
+		}
+	}
+
+	// No level meets the SLO: no price in the answer at all.
+	st = study(t)
+	for i := range st.Entries {
+		e := &st.Entries[i]
+		for j := range e.Run.Summaries {
+			met := false
+			e.Run.Summaries[j].Goodput.SLOMet = &met
+		}
+		c, err := cost.Compute(e.Run.Plan, e.Run.Summaries, e.Run.SummaryFiles, "measured", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Cost = c
+	}
+	md = string(st.Markdown(filepath.Join("results", "awq", "20260525T100000Z-awq")))
+	answer = md[:strings.Index(md, "## Throughput")]
+	if strings.Contains(answer, "**$") || strings.Contains(answer, "**[$") || !strings.Contains(answer, "no level met the SLO, so no self-hosted price holds under it") {
+		t.Errorf("an answer with no level meeting the SLO prices one:\n%s", answer)
+	}
+
+	// A twin run: simulated in the answer, and no table row says measured.
+	st = study(t)
+	for i := range st.Entries {
+		st.Entries[i].Run.Plan.Engine.Kind = "twin"
+	}
+	md = string(st.Markdown(filepath.Join("results", "awq", "20260525T100000Z-awq")))
+	if !strings.Contains(md, "- Simulated (twin): awq · AWQ-INT4") || strings.Contains(md, "| measured |") {
+		t.Errorf("twin runs: answer not labelled simulated, or a row says measured")
+	}
+}
+
+// TestStalePrices: a price observed more than 180 days before the run
+// started says so, with its age, where the answer quotes it.
+func TestStalePrices(t *testing.T) {
+	for _, c := range []struct {
+		started string
+		want    string
+	}{
+		{"2026-12-03T10:00:00Z", "price of 2026-05-25, **stale**: 192 days before the run"},
+		{"2026-06-01T10:00:00Z", ""},
+	} {
+		st := study(t)
+		for i := range st.Entries {
+			st.Entries[i].Run.State.StartedAt = c.started
+		}
+		md := string(st.Markdown(filepath.Join("results", "awq", "20260525T100000Z-awq")))
+		if got := strings.Contains(md, "**stale**"); got != (c.want != "") || c.want != "" && !strings.Contains(md, c.want) {
+			t.Errorf("run started %s: stale mark %v, want %q", c.started, got, c.want)
+		}
+	}
+}
+
+// TestOpsInAnswer: operations named in the cost block appear in the answer
+// with their monthly cost and the break-even they give.
+func TestOpsInAnswer(t *testing.T) {
+	st := study(t)
+	e := &st.Entries[0]
+	e.Run.Plan.Cost.Ops = &plan.Ops{EngineerHoursPerMonth: 10, USDPerEngineerHour: 100, RedundantGPUs: 1, Source: "team estimate"}
+	c, err := cost.Compute(e.Run.Plan, e.Run.Summaries, e.Run.SummaryFiles, "measured", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Cost = c
+	md := string(st.Markdown(filepath.Join("results", "awq", "20260525T100000Z-awq")))
+	want := fmt.Sprintf("  - with operations ($1197 a month: engineers $1000, 1 spare GPU(s) $197, source: team estimate), %s per 1M tokens at the same load when busy all month: cheaper than gpt-4o-2024-08-06 above %.1f %% utilization",
+		usd(*c.Ops.USDPer1MTotalTokens["1.0"]), 100**c.Ops.BreakEvenUtilization["gpt_4o"])
+	if !strings.Contains(md, want) {
+		t.Errorf("answer lacks %q", want)
 	}
 }

@@ -104,6 +104,12 @@ func (st *Study) Title() string {
 	if len(engines) == 1 && engines[0] == "twin" {
 		t += " (twin engine)"
 	}
+	for _, e := range st.Entries {
+		if e.Run.Plan.Rehearsal != nil {
+			t = "REHEARSAL (stand-in model, not the study): " + t
+			break
+		}
+	}
 	if len(st.Banners()) > 0 {
 		t = "INCOMPLETE: " + t
 	}
@@ -233,6 +239,19 @@ func series(label string, predicted bool, sums []bench.Summary) chart.Series {
 }
 
 // headlineLevel is the cost level the headline was taken from.
+// goodputLevel is the cost at the highest level meeting the SLO, if any.
+func goodputLevel(c *cost.Report) (cost.Level, bool) {
+	if c.Goodput.Level == nil {
+		return cost.Level{}, false
+	}
+	for _, l := range c.Levels {
+		if l.Level.Index == c.Goodput.Level.Index && l.USDPer1MTotalTokens["1.0"] != nil {
+			return l, true
+		}
+	}
+	return cost.Level{}, false
+}
+
 func headlineLevel(c *cost.Report) cost.Level {
 	for _, l := range c.Levels {
 		if l.Level.Index == c.Headline.Level.Index {
