@@ -65,6 +65,7 @@ var invalid = map[string]want{
 	"cost-report/undated_price.json":               {"/price/observed", "not valid date"},
 	"cost-report/utilization_above_one.json":       {"/headline/utilization", "maximum"},
 	"cost-report/zero_gpus.json":                   {"/gpu/count", "minimum"},
+	"cost-report/score_as_permille.json":           {"/apis/0/scores/0/percent", "maximum"},
 
 	"study/no_runs.json":     {"/runs", "minItems"},
 	"study/empty_path.json":  {"/runs/0", "minLength"},

@@ -18,6 +18,16 @@ api "gpt_4o" {
   usd_per_1m_cached_input = 1.25
   source                  = "https://openai.com/api/pricing/"
   observed                = "2026-05-25"
+  score "mmlu" {
+    percent  = 88.7
+    shots    = 0
+    metric   = "acc"
+    format   = "chat"
+    origin   = "published"
+    source   = "https://github.com/openai/simple-evals"
+    observed = "2026-12-03"
+    note     = "zero-shot chain of thought, system prompt \"You are a helpful assistant.\"; OpenAI reports no GSM8K or HellaSwag for it"
+  }
 }
 
 # Anthropic Claude Sonnet at the brief's $3 / $15.
@@ -46,6 +56,7 @@ api "claude_sonnet" {
   usd_per_1m_output = 15.00
   source            = "https://platform.claude.com/docs/zh-CN/models/sonnet-4-6/overview"
   observed          = "2026-11-23"
+  unscored                = "No vendor publishes MMLU, GSM8K or HellaSwag for this model at any setting (vendors now report agentic evals; third-party tables trace to no primary source): docs/research/issue18-comparators.md section 3.3. Measure it with forge eval --api claude_sonnet."
 }
 
 
@@ -66,6 +77,31 @@ api "llama31_8b_deepinfra" {
   usd_per_1m_output = 0.05
   source            = "https://deepinfra.com/pricing"
   observed          = "2026-11-20"
+  # Meta's own scores for these weights (model card; eval_details.md gives
+  # the settings). Generated answers, not lm-eval log-likelihood, so they sit
+  # beside the study's measured BF16 scores, not in place of them; a
+  # provider may serve the weights quantized, which no published score shows.
+  # Meta publishes no HellaSwag for the Instruct model.
+  score "mmlu" {
+    percent  = 69.4
+    shots    = 5
+    metric   = "macro_avg/acc"
+    format   = "chat"
+    origin   = "published"
+    source   = "https://github.com/meta-llama/llama-models/blob/main/models/llama3_1/MODEL_CARD.md"
+    observed = "2026-12-03"
+    note     = "Meta's internal eval library; the model generates the answer letter (at most 10 tokens)"
+  }
+  score "gsm8k" {
+    percent  = 84.5
+    shots    = 8
+    metric   = "em_maj1@1"
+    format   = "chat"
+    origin   = "published"
+    source   = "https://github.com/meta-llama/llama-models/blob/main/models/llama3_1/MODEL_CARD.md"
+    observed = "2026-12-03"
+    note     = "chain-of-thought prompt as in Wei et al. (2022), up to 1024 generated tokens"
+  }
 }
 
 api "llama31_8b_nebius" {
@@ -76,6 +112,31 @@ api "llama31_8b_nebius" {
   usd_per_1m_output = 0.06
   source            = "https://nebius.com/prices"
   observed          = "2026-11-20"
+  # Meta's own scores for these weights (model card; eval_details.md gives
+  # the settings). Generated answers, not lm-eval log-likelihood, so they sit
+  # beside the study's measured BF16 scores, not in place of them; a
+  # provider may serve the weights quantized, which no published score shows.
+  # Meta publishes no HellaSwag for the Instruct model.
+  score "mmlu" {
+    percent  = 69.4
+    shots    = 5
+    metric   = "macro_avg/acc"
+    format   = "chat"
+    origin   = "published"
+    source   = "https://github.com/meta-llama/llama-models/blob/main/models/llama3_1/MODEL_CARD.md"
+    observed = "2026-12-03"
+    note     = "Meta's internal eval library; the model generates the answer letter (at most 10 tokens)"
+  }
+  score "gsm8k" {
+    percent  = 84.5
+    shots    = 8
+    metric   = "em_maj1@1"
+    format   = "chat"
+    origin   = "published"
+    source   = "https://github.com/meta-llama/llama-models/blob/main/models/llama3_1/MODEL_CARD.md"
+    observed = "2026-12-03"
+    note     = "chain-of-thought prompt as in Wei et al. (2022), up to 1024 generated tokens"
+  }
 }
 
 api "llama31_8b_fireworks" {
@@ -86,6 +147,31 @@ api "llama31_8b_fireworks" {
   usd_per_1m_output = 0.10
   source            = "https://fireworks.ai/pricing"
   observed          = "2026-11-20"
+  # Meta's own scores for these weights (model card; eval_details.md gives
+  # the settings). Generated answers, not lm-eval log-likelihood, so they sit
+  # beside the study's measured BF16 scores, not in place of them; a
+  # provider may serve the weights quantized, which no published score shows.
+  # Meta publishes no HellaSwag for the Instruct model.
+  score "mmlu" {
+    percent  = 69.4
+    shots    = 5
+    metric   = "macro_avg/acc"
+    format   = "chat"
+    origin   = "published"
+    source   = "https://github.com/meta-llama/llama-models/blob/main/models/llama3_1/MODEL_CARD.md"
+    observed = "2026-12-03"
+    note     = "Meta's internal eval library; the model generates the answer letter (at most 10 tokens)"
+  }
+  score "gsm8k" {
+    percent  = 84.5
+    shots    = 8
+    metric   = "em_maj1@1"
+    format   = "chat"
+    origin   = "published"
+    source   = "https://github.com/meta-llama/llama-models/blob/main/models/llama3_1/MODEL_CARD.md"
+    observed = "2026-12-03"
+    note     = "chain-of-thought prompt as in Wei et al. (2022), up to 1024 generated tokens"
+  }
 }
 
 # Current frontier models, late 2026 (the vendors' own model pages, stored
@@ -99,6 +185,7 @@ api "gpt_6_2_sol" {
   usd_per_1m_cached_input = 0.10
   source                  = "https://developers.openai.com/api/docs/models/gpt-6.2-sol"
   observed                = "2026-12-03"
+  unscored                = "No vendor publishes MMLU, GSM8K or HellaSwag for this model at any setting (vendors now report agentic evals; third-party tables trace to no primary source): docs/research/issue18-comparators.md section 3.3. Measure it with forge eval --api gpt_6_2_sol."
 }
 
 api "claude_sonnet_5_5" {
@@ -110,4 +197,5 @@ api "claude_sonnet_5_5" {
   usd_per_1m_cached_input = 0.10
   source                  = "https://platform.claude.com/docs/en/about-claude/pricing"
   observed                = "2026-12-03"
+  unscored                = "No vendor publishes MMLU, GSM8K or HellaSwag for this model at any setting (vendors now report agentic evals; third-party tables trace to no primary source): docs/research/issue18-comparators.md section 3.3. Measure it with forge eval --api claude_sonnet_5_5."
 }

@@ -81,7 +81,10 @@ func compare(a plan.API, r *Report, hourly float64, good int) API {
 	f := r.Mix.InputFraction
 	blended := f*a.USDPer1MInput + (1-f)*a.USDPer1MOutput
 	out := API{Name: a.Name, Provider: a.Provider, Model: a.Model, USDPer1MInput: a.USDPer1MInput, USDPer1MOutput: a.USDPer1MOutput,
-		BlendedUSDPer1M: blended, Source: a.Source, Observed: a.Observed, Cheaper: "api"}
+		BlendedUSDPer1M: blended, Source: a.Source, Observed: a.Observed, Cheaper: "api", Scores: a.Scores, Unscored: a.Unscored}
+	if out.Scores == nil {
+		out.Scores = []plan.Score{} // a plan written before scores existed
+	}
 	self := r.Headline.USDPer1MTotalTokens
 	if blended > 0 {
 		out.SelfHostToAPIRatio = self / blended

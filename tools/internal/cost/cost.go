@@ -139,6 +139,10 @@ type API struct {
 	BreakEvenUtilization *float64 `json:"break_even_utilization"`
 	Cheaper              string   `json:"cheaper"`
 	SelfHostToAPIRatio   float64  `json:"self_host_to_api_ratio"`
+	// Scores and Unscored are the plan's, carried so that the report puts
+	// the API's quality next to its price from this file alone.
+	Scores   []plan.Score `json:"scores"`
+	Unscored string       `json:"unscored,omitempty"`
 }
 
 // Input is a file the report was computed from, with its hash.

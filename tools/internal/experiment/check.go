@@ -357,6 +357,43 @@ func (k *checker) api(a *API) {
 	}
 	k.nonEmpty(b, d, "source", a.Source)
 	k.date(b, d, "price of api "+a.Name, a.Observed)
+	seen := map[string]bool{}
+	for _, s := range a.Scores {
+		k.score(s)
+		if seen[s.Task] {
+			k.errf(s.DefRange.Ptr(), "Duplicate score", "api %q has two score %q blocks; keep the one whose settings are closest to the study's.", a.Name, s.Task)
+		}
+		seen[s.Task] = true
+	}
+	if len(a.Scores) == 0 && (a.Unscored == nil || strings.TrimSpace(*a.Unscored) == "") {
+		k.warnf(d.Ptr(), "API without quality", "api %q has no score block and no unscored reason; the report will show its price with no quality next to it. Add score \"mmlu\" { … } from a published source, or unscored = \"why none is published\".", a.Name)
+	}
+}
+
+// ScoreTasks are the tasks a comparator's score may name: the study's eval
+// tasks, so that each can sit next to the score measured here.
+var ScoreTasks = []string{"gsm8k", "hellaswag", "mmlu"}
+
+func (k *checker) score(s *Score) {
+	b, d := s.Body, s.DefRange
+	if !contains(ScoreTasks, s.Task) {
+		k.errf(s.DefRange.Ptr(), "Unsupported score task", "score %q: use one of %s, the tasks the study evaluates.%s", s.Task, strings.Join(ScoreTasks, ", "), suggest(s.Task, ScoreTasks))
+	}
+	if s.Percent < 0 || s.Percent > 100 {
+		k.errf(at(b, "percent", d), "Score out of range", "percent = %v must be between 0 and 100 (a model card's 69.4, not 0.694).", s.Percent)
+	}
+	if s.Shots < 0 {
+		k.errf(at(b, "shots", d), "Negative shots", "shots = %d must be 0 or more.", s.Shots)
+	}
+	k.nonEmpty(b, d, "metric", s.Metric)
+	k.oneOf(b, d, "format", s.Format, []string{"chat", "completion"})
+	k.oneOf(b, d, "origin", s.Origin, []string{"measured", "published"})
+	k.nonEmpty(b, d, "source", s.Source)
+	if t, err := time.Parse(dateLayout, s.Observed); err != nil {
+		k.errf(at(b, "observed", d), "Invalid date", "observed = %q is not a date; write YYYY-MM-DD, the day the score was read.", s.Observed)
+	} else if t.After(k.opts.now()) {
+		k.errf(at(b, "observed", d), "Date in the future", "observed = %s is after today; write the day the score was read.", s.Observed)
+	}
 }
 
 func containsInt(list []int, v int) bool {

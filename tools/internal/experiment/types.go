@@ -199,6 +199,30 @@ type API struct {
 	USDPer1MCachedInput *float64 `hcl:"usd_per_1m_cached_input,optional"`
 	Source              string   `hcl:"source"`
 	Observed            string   `hcl:"observed"`
+	// Scores are the API model's task scores, so that the report can put
+	// quality next to price; Unscored says why there are none (no source
+	// publishes them at comparable settings) instead of leaving it unsaid.
+	Scores   []*Score `hcl:"score,block"`
+	Unscored *string  `hcl:"unscored,optional"`
+
+	Body     hcl.Body  `hcl:",body"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+// Score is one task score of an API's model, with what it was measured
+// under: a published 69.4 from 5-shot generated answers is not the same
+// number as lm-eval's 5-shot log-likelihood accuracy, so the settings travel
+// with the value.
+type Score struct {
+	Task     string  `hcl:"task,label"`
+	Percent  float64 `hcl:"percent"`
+	Shots    int     `hcl:"shots"`
+	Metric   string  `hcl:"metric"`
+	Format   string  `hcl:"format"` // chat (a generated answer) or completion (log-likelihood or raw completion)
+	Origin   string  `hcl:"origin"` // published, or measured (forge eval --api)
+	Source   string  `hcl:"source"`
+	Observed string  `hcl:"observed"`
+	Note     *string `hcl:"note,optional"`
 
 	Body     hcl.Body  `hcl:",body"`
 	DefRange hcl.Range `hcl:",def_range"`

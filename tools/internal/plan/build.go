@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/forge-bench/forge/schemas"
@@ -68,9 +69,7 @@ func Build(cfg *experiment.Config, e *experiment.Experiment) (*Plan, error) {
 			}
 		}
 		for _, a := range c.APIs {
-			p.Cost.Compare = append(p.Cost.Compare, API{Name: a.Name, Provider: a.Provider, Model: a.Model, BaseURL: a.BaseURL,
-				USDPer1MInput: a.USDPer1MInput, USDPer1MOutput: a.USDPer1MOutput, USDPer1MCachedInput: a.USDPer1MCachedInput,
-				Source: a.Source, Observed: a.Observed})
+			p.Cost.Compare = append(p.Cost.Compare, apiOf(a))
 		}
 	}
 	if p.Eval != nil {
@@ -250,4 +249,25 @@ func EvalTokenizerOf(m Model) EvalTokenizer {
 		return EvalTokenizer{Backend: "huggingface", Source: m.Path, AddBOS: true}
 	}
 	return EvalTokenizer{Backend: "huggingface", Source: m.Repo, Revision: m.Revision, AddBOS: true}
+}
+
+// apiOf is the plan's copy of a catalog API, scores sorted by task so the
+// plan does not change when blocks are reordered.
+func apiOf(a *experiment.API) API {
+	out := API{Name: a.Name, Provider: a.Provider, Model: a.Model, BaseURL: a.BaseURL,
+		USDPer1MInput: a.USDPer1MInput, USDPer1MOutput: a.USDPer1MOutput, USDPer1MCachedInput: a.USDPer1MCachedInput,
+		Source: a.Source, Observed: a.Observed, Scores: []Score{}}
+	if a.Unscored != nil {
+		out.Unscored = *a.Unscored
+	}
+	for _, s := range a.Scores {
+		sc := Score{Task: s.Task, Percent: s.Percent, Shots: s.Shots, Metric: s.Metric, Format: s.Format, Origin: s.Origin,
+			Source: s.Source, Observed: s.Observed}
+		if s.Note != nil {
+			sc.Note = *s.Note
+		}
+		out.Scores = append(out.Scores, sc)
+	}
+	sort.Slice(out.Scores, func(i, j int) bool { return out.Scores[i].Task < out.Scores[j].Task })
+	return out
 }

@@ -299,6 +299,22 @@ type API struct {
 	USDPer1MCachedInput *float64 `json:"usd_per_1m_cached_input,omitempty"`
 	Source              string   `json:"source"`
 	Observed            string   `json:"observed"`
+	Scores              []Score  `json:"scores"`
+	Unscored            string   `json:"unscored,omitempty"`
+}
+
+// Score is an API model's score on one of the study's tasks, with the
+// settings it was measured under (experiment.Score).
+type Score struct {
+	Task     string  `json:"task"`
+	Percent  float64 `json:"percent"`
+	Shots    int     `json:"shots"`
+	Metric   string  `json:"metric"`
+	Format   string  `json:"format"`
+	Origin   string  `json:"origin"`
+	Source   string  `json:"source"`
+	Observed string  `json:"observed"`
+	Note     string  `json:"note,omitempty"`
 }
 
 // Step is one command of the run. Argv is what runs without Nix (pinned

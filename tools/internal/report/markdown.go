@@ -154,6 +154,7 @@ func (st *Study) answer(w *writer) {
 		w.p("- Quality: no eval run in this study, so this answer says nothing yet about what quantization costs in accuracy. %s\n", st.noEvalReason(pairs))
 	}
 	w.p("\n")
+	st.priceQuality(w)
 }
 
 func (st *Study) charts(w *writer) {
@@ -247,45 +248,6 @@ func (st *Study) formula() string {
 		}
 	}
 	return "no cost report"
-}
-
-func (st *Study) qualityTable(w *writer) {
-	w.p("## Quality retention (chart: quality)\n\n")
-	any := false
-	for _, pr := range st.Pairs() {
-		for _, r := range pr.Retention {
-			if !any {
-				w.p("| task | baseline | quantized | retention | difference | interval (95 %%) | method |\n|---|---|---|---|---|---|---|\n")
-				any = true
-			}
-			ci := "—"
-			if r.Low != nil {
-				ci = fmt.Sprintf("%.1f–%.1f %%", 100**r.Low, 100**r.High)
-			}
-			ratio := "n/a"
-			if !math.IsNaN(r.Ratio) {
-				ratio = fmt.Sprintf("%.1f %%", 100*r.Ratio)
-			}
-			if p := r.Paired; p != nil {
-				ci += fmt.Sprintf("; difference %+.4f to %+.4f", p.DiffLow, p.DiffHigh)
-			}
-			w.p("| %s | %s (%s) | %s (%s) | %s | %+.4f | %s | %s |\n", taskName(r), w.score(pr.Base, r.Baseline.Score), pr.Base.Run.Label(),
-				w.score(pr.Quant, r.Quant.Score), pr.Quant.Run.Label(), ratio, r.Difference, ci, r.Method)
-		}
-	}
-	if !any {
-		w.p("No eval run. %s\n", st.noEvalReason(st.Pairs()))
-	}
-	w.p("\n")
-}
-
-// score links a score to the entry's eval file when there is one.
-func (w *writer) score(e *Entry, v float64) string {
-	text := fmt.Sprintf("%.4f", v)
-	if len(e.EvalFiles) == 0 {
-		return text
-	}
-	return w.link(text, e.Run.Dir, e.EvalFiles[0])
 }
 
 func (st *Study) provenanceTable(w *writer) {

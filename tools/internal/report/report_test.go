@@ -39,7 +39,8 @@ func entry(t *testing.T, name string, quant bool, speed float64, tasks []eval.Ta
 			Dataset: &plan.Dataset{Name: "sharegpt_v3_1k", SHA256: strings.Repeat("68", 32)}},
 		SLO: &plan.SLO{TTFTP99Ms: f(500)},
 		Cost: &plan.Cost{Utilization: []float64{1, 0.8}, Compare: []plan.API{
-			{Name: "gpt_4o", Provider: "openai", Model: "gpt-4o-2024-08-06", USDPer1MInput: 2.5, USDPer1MOutput: 10, Source: "https://openai.com/api/pricing", Observed: "2026-05-25"}}}}
+			{Name: "gpt_4o", Provider: "openai", Model: "gpt-4o-2024-08-06", USDPer1MInput: 2.5, USDPer1MOutput: 10, Source: "https://openai.com/api/pricing", Observed: "2026-05-25",
+				Scores: []plan.Score{{Task: "mmlu", Percent: 88.7, Shots: 0, Metric: "acc", Format: "chat", Origin: "published", Source: "https://github.com/openai/simple-evals", Observed: "2026-12-03"}}}}}}
 	if quant {
 		p.Model.Quantization = &plan.Quantization{Method: "awq", Bits: 4}
 		p.Eval = &plan.Eval{Baseline: "bf16"}
@@ -293,5 +294,42 @@ func TestOpsInAnswer(t *testing.T) {
 		usd(*c.Ops.USDPer1MTotalTokens["1.0"]), 100**c.Ops.BreakEvenUtilization["gpt_4o"])
 	if !strings.Contains(md, want) {
 		t.Errorf("answer lacks %q", want)
+	}
+}
+
+// TestCheaperButWeaker: the report says so exactly when the option that
+// costs less also scores lower on a task both were scored on, in either
+// direction, and never when the cheaper option is also the stronger one.
+func TestCheaperButWeaker(t *testing.T) {
+	for _, c := range []struct {
+		name          string
+		in, out, mmlu float64
+		want          string // "" for no line
+	}{
+		{"self-host undercuts a stronger API", 2.5, 10, 88.7, "Cheaper but weaker: awq · AWQ-INT4 costs less than m (p) above"},
+		{"self-host undercuts a weaker API", 2.5, 10, 50, ""},
+		{"a cheaper API scores lower", 0.001, 0.001, 50, "Cheaper but weaker: m (p) costs less than awq · AWQ-INT4 at any volume this GPU serves, and scores lower on mmlu: 66.5 measured here (5-shot acc, completion) against 50.0 published (5-shot acc, chat, published); the settings differ, so the gap is indicative."},
+		{"a cheaper API scores higher", 0.001, 0.001, 90, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := study(t)
+			st.Entries = st.Entries[:1]
+			e := &st.Entries[0]
+			e.Run.Plan.Cost.Compare = []plan.API{{Name: "m", Provider: "p", Model: "m", USDPer1MInput: c.in, USDPer1MOutput: c.out, Source: "s", Observed: "2026-11-20",
+				Scores: []plan.Score{{Task: "mmlu", Percent: c.mmlu, Shots: 5, Metric: "acc", Format: "chat", Origin: "published", Source: "s", Observed: "2026-11-20"}}}}
+			cr, err := cost.Compute(e.Run.Plan, e.Run.Summaries, e.Run.SummaryFiles, "measured", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.Cost = cr
+			md := string(st.Markdown(filepath.Join("results", "awq", "20260525T100000Z-awq")))
+			answer := md[:strings.Index(md, "## Throughput")]
+			if got := strings.Contains(answer, "Cheaper but weaker"); got != (c.want != "") || !strings.Contains(answer, c.want) {
+				t.Errorf("want %q in the answer, got:\n%s", c.want, answer)
+			}
+			if !strings.Contains(answer, "| m (p) |") || !strings.Contains(answer, fmt.Sprintf("%.1f: 5-shot acc, chat, published", c.mmlu)) {
+				t.Errorf("no quality row for the API with its score:\n%s", answer)
+			}
+		})
 	}
 }

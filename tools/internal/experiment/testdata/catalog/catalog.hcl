@@ -80,4 +80,13 @@ api "gpt_4o" {
   usd_per_1m_output = 10
   source            = "https://example.com/api-pricing"
   observed          = "2026-01-10"
+  score "mmlu" {
+    percent  = 88.7
+    shots    = 0
+    metric   = "acc"
+    format   = "chat"
+    origin   = "published"
+    source   = "https://example.com/evals"
+    observed = "2026-01-10"
+  }
 }
