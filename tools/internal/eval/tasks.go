@@ -56,7 +56,7 @@ func WriteSuite(dir string, t plan.Task, resolve Resolver) (Suite, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Suite{}, err
 	}
-	ref := TaskRef{Name: t.Name, Metric: t.Metric, Filter: t.Filter, Shots: t.Shots}
+	ref := TaskRef{Name: t.Name, Metric: t.Metric, Filter: t.Filter, Shots: t.Shots, LogLikelihood: LogLikelihood(t.Name)}
 	if ref.Filter == "" {
 		ref.Filter = "none"
 	}
@@ -105,7 +105,7 @@ func WriteSuite(dir string, t plan.Task, resolve Resolver) (Suite, error) {
 			}
 		}
 		ref.Subtasks = names
-		ref.FewshotSource, ref.LogLikelihood = FewshotMMLU, true
+		ref.FewshotSource = FewshotMMLU
 		group := "group: mmlu_forge\ntask:\n"
 		for _, n := range names {
 			group += "  - " + n + "\n"
@@ -117,7 +117,7 @@ func WriteSuite(dir string, t plan.Task, resolve Resolver) (Suite, error) {
 		if err := need("test"); err != nil {
 			return Suite{}, err
 		}
-		ref.FewshotSource, ref.LogLikelihood = FewshotHellaSwag, true
+		ref.FewshotSource = FewshotHellaSwag
 		if err := os.WriteFile(filepath.Join(dir, "hellaswag_forge_utils.py"), []byte(hellaswagUtils), 0o644); err != nil {
 			return Suite{}, err
 		}
@@ -126,6 +126,11 @@ func WriteSuite(dir string, t plan.Task, resolve Resolver) (Suite, error) {
 	}
 	return Suite{}, fmt.Errorf("task %s: Forge has no offline definition for it (it writes mmlu, gsm8k and hellaswag)", t.Name)
 }
+
+// LogLikelihood says whether Forge's definition of a task scores it by
+// log-likelihood (multiple choice) rather than by generated text: such a
+// task needs prompt log-probabilities, which chat APIs do not give.
+func LogLikelihood(task string) bool { return task == "mmlu" || task == "hellaswag" }
 
 // Where each task's shots come from, as its eval record states it.
 const (

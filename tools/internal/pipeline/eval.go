@@ -70,7 +70,7 @@ func Eval(ctx context.Context, env Out, p *plan.Plan, runDir, base, lmEval strin
 			failed = append(failed, t.Name+" (not run: interrupted)")
 			continue
 		}
-		path, err := evalTask(ctx, env, p, t, runDir, base, bin, version, runID, prov, tok)
+		path, err := evalTask(ctx, env, p, t, runDir, bin, version, runID, prov, localTarget(p, base, tok))
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "eval %s: %v\n", t.Name, err)
 			failed = append(failed, t.Name)
@@ -78,24 +78,48 @@ func Eval(ctx context.Context, env Out, p *plan.Plan, runDir, base, lmEval strin
 		}
 		fmt.Fprintf(env.Stdout, "eval %s: %s\n", t.Name, path)
 	}
-	var probs []results.Problem
-	if dir := filepath.Join(runDir, rundir.EvalDir); dirExists(dir) {
-		if probs, err = results.ValidateTree(dir); err != nil {
-			return fmt.Errorf("%v", err)
-		}
+	probs, err := checkEvalRecords(env, runDir)
+	if err != nil {
+		return err
 	}
-	for _, pr := range probs {
-		fmt.Fprintln(env.Stderr, pr.String())
-	}
-	if len(failed) > 0 || len(probs) > 0 {
-		return fmt.Errorf("eval: %d task(s) failed (%s), %d file problem(s); what finished is in %s", len(failed), strings.Join(failed, ", "), len(probs), filepath.Join(runDir, rundir.EvalDir))
+	if len(failed) > 0 || probs > 0 {
+		return fmt.Errorf("eval: %d task(s) failed (%s), %d file problem(s); what finished is in %s", len(failed), strings.Join(failed, ", "), probs, filepath.Join(runDir, rundir.EvalDir))
 	}
 	return nil
 }
 
+// checkEvalRecords validates every file under the run's eval/ against its
+// schema, prints each problem and counts them.
+func checkEvalRecords(env Out, runDir string) (int, error) {
+	dir := filepath.Join(runDir, rundir.EvalDir)
+	if !dirExists(dir) {
+		return 0, nil
+	}
+	probs, err := results.ValidateTree(dir)
+	if err != nil {
+		return 0, fmt.Errorf("%v", err)
+	}
+	for _, pr := range probs {
+		fmt.Fprintln(env.Stderr, pr.String())
+	}
+	return len(probs), nil
+}
+
+// EvalAndRetain is `forge eval` at a run directory: every task against the
+// server (baseURL, else the plan's host and port), then the retention of
+// the tasks that succeeded against the baseline, also when another failed.
+func EvalAndRetain(ctx context.Context, out Out, p *plan.Plan, runDir, baseURL, lmEval, resultsDir string) error {
+	base := provenance.ServerURL(baseURL)
+	if base == "" {
+		base = fmt.Sprintf("http://%s:%d", p.Engine.Host, p.Engine.Port)
+	}
+	evalErr := Eval(ctx, out, p, runDir, base, lmEval)
+	return cmp.Or(evalErr, RetentionFor(out, p, runDir, resultsDir))
+}
+
 // evalTask writes one task's offline definition, runs lm-eval on it and
 // turns its results into eval/<task>.json.
-func evalTask(ctx context.Context, env Out, p *plan.Plan, t plan.Task, runDir, base, bin, version, runID string, prov provenance.Record, tok plan.EvalTokenizer) (string, error) {
+func evalTask(ctx context.Context, env Out, p *plan.Plan, t plan.Task, runDir, bin, version, runID string, prov provenance.Record, tgt evalTarget) (string, error) {
 	// A re-run replaces the task's record and lm-eval output together, so
 	// a failure never leaves a record pointing at deleted samples.
 	path := filepath.Join(runDir, rundir.EvalDir, t.Name+".json")
@@ -110,9 +134,9 @@ func evalTask(ctx context.Context, env Out, p *plan.Plan, t plan.Task, runDir, b
 		return "", err
 	}
 	out := filepath.Join(raw, "output")
-	args := []string{"--model", "local-completions", "--model_args", lmEvalModelArgs(p, base, tok),
-		"--tasks", suite.Task, "--include_path", suite.Dir,
-		"--log_samples", "--output_path", out, "--seed", lmEvalSeeds}
+	args := append([]string{"--model", tgt.model, "--model_args", tgt.modelArgs}, tgt.extra...)
+	args = append(args, "--tasks", suite.Task, "--include_path", suite.Dir,
+		"--log_samples", "--output_path", out, "--seed", lmEvalSeeds)
 	limit := p.Eval.LimitOf(t)
 	if limit != nil {
 		args = append(args, "--limit", strconv.Itoa(*limit))
@@ -125,8 +149,8 @@ func evalTask(ctx context.Context, env Out, p *plan.Plan, t plan.Task, runDir, b
 	defer log.Close()
 	fmt.Fprintf(log, "# %s %s\n", bin, strings.Join(args, " "))
 	spec := proc.Spec{Name: "lm-eval", Argv: append([]string{bin}, args...), Output: log,
-		Env: append([]string{"HF_DATASETS_OFFLINE=1", "TOKENIZERS_PARALLELISM=false"}, tokenizerEnv(tok)...)}
-	fmt.Fprintf(env.Stderr, "eval %s: lm-eval %s, %d-shot, limit %s, against %s (log %s)\n", t.Name, suite.Task, t.Shots, limitText(limit), base, logPath)
+		Env: append([]string{"HF_DATASETS_OFFLINE=1", "TOKENIZERS_PARALLELISM=false"}, tgt.env...)}
+	fmt.Fprintf(env.Stderr, "eval %s: lm-eval %s, %d-shot, limit %s, against %s (log %s)\n", t.Name, suite.Task, t.Shots, limitText(limit), tgt.base, logPath)
 	start := time.Now()
 	if err := proc.Run(ctx, spec, 10*time.Second); err != nil {
 		return "", fmt.Errorf("lm-eval failed (%v) after %s; the last lines of %s:\n%s", err, time.Since(start).Round(time.Second), logPath, indent(proc.Tail(logPath, 12)))
@@ -154,11 +178,11 @@ func evalTask(ctx context.Context, env Out, p *plan.Plan, t plan.Task, runDir, b
 		}
 	}
 	run, err := parsed.ToRun(eval.RunOptions{RunID: runID, Experiment: p.Experiment,
-		Model:      eval.Model{Repo: p.Model.Repo, Revision: p.Model.Revision, ServedName: p.Model.ServedName},
-		Provenance: prov, Tasks: map[string]eval.TaskRef{suite.Task: suite.Ref}})
+		Model: tgt.record, Provenance: prov, Tasks: map[string]eval.TaskRef{suite.Task: suite.Ref}})
 	if err != nil {
 		return "", err
 	}
+	run.API = tgt.api
 	rel, err := filepath.Rel(filepath.Join(runDir, rundir.EvalDir), out)
 	if err != nil {
 		return "", err
@@ -256,6 +280,25 @@ func tokenizerEnv(tok plan.EvalTokenizer) []string {
 		return []string{"HF_HUB_OFFLINE=1"}
 	}
 	return nil
+}
+
+// evalTarget is what lm-eval evaluates: the study's own server through
+// local-completions, or a hosted API through local-chat-completions
+// (forge eval --api). Everything else about a task's run is the same.
+type evalTarget struct {
+	model     string   // lm-eval --model
+	modelArgs string   // --model_args; never a secret, lm-eval copies it into its results file
+	extra     []string // further lm-eval flags
+	env       []string // added to lm-eval's environment
+	base      string   // what is evaluated, for messages
+	record    eval.Model
+	api       *eval.API
+}
+
+// localTarget is the study's own server, scored with the model's tokenizer.
+func localTarget(p *plan.Plan, base string, tok plan.EvalTokenizer) evalTarget {
+	return evalTarget{model: "local-completions", modelArgs: lmEvalModelArgs(p, base, tok), env: tokenizerEnv(tok), base: base,
+		record: eval.Model{Repo: p.Model.Repo, Revision: p.Model.Revision, ServedName: p.Model.ServedName}}
 }
 
 // lmEvalModelArgs configures local-completions: lm-eval tokenizes with the

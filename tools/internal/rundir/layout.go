@@ -66,6 +66,16 @@ func Timestamp(now time.Time) string {
 	return now.UTC().Format(runIDLayout)
 }
 
+// APIEvalSuffix marks the directory of an experiment's evals of a hosted
+// API (forge eval --api): results/<experiment>.api.<api>/<runID>/, apart
+// from the experiment's own runs so that no "latest run" of the experiment
+// is ever an API's.
+const APIEvalSuffix = ".api."
+
+// APIEvalDir is the experiment directory name of an experiment's evals of
+// one API.
+func APIEvalDir(experiment, api string) string { return experiment + APIEvalSuffix + api }
+
 // ErrExists is returned by Create for a run directory that already exists.
 var ErrExists = errors.New("run directory already exists")
 
