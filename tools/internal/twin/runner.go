@@ -31,12 +31,18 @@ const (
 // still make the delay up in the following steps (see Run).
 const MaxCatchUp = 20 * time.Millisecond
 
+//
+// The wait is modelled time like any other (the windows are divided by the
+// time scale): a fixed wall-clock wait before every request that finds the
+// engine idle would cost k times more modelled time at time scale k, and a
+// time-scaled run would be priced slower than the same run at scale 1.
 func (r *Runner) coalesce() {
-	limit := time.After(CoalesceMax)
+	quiet := time.Duration(float64(CoalesceQuiet) / r.scale)
+	limit := time.After(time.Duration(float64(CoalesceMax) / r.scale))
 	for {
 		select {
 		case <-r.wake:
-		case <-time.After(CoalesceQuiet):
+		case <-time.After(quiet):
 			return
 		case <-limit:
 			return
