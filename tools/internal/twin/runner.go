@@ -31,7 +31,6 @@ const (
 // still make the delay up in the following steps (see Run).
 const MaxCatchUp = 20 * time.Millisecond
 
-//
 // The wait is modelled time like any other (the windows are divided by the
 // time scale): a fixed wall-clock wait before every request that finds the
 // engine idle would cost k times more modelled time at time scale k, and a
