@@ -35,6 +35,7 @@ type Exporter struct {
 
 	mu          sync.Mutex
 	slo         SLO
+	scale       float64
 	firstSend   time.Time // the current level's first measured send (zero: none yet)
 	levelEnd    time.Time // set when the level has finished (zero: running)
 	levelTokens int       // the current level's output tokens (completed requests)
@@ -151,15 +152,16 @@ func ServeMetrics(ctx context.Context, addr string, e *Exporter) (bound string, 
 }
 
 // start sets forge_bench_info for a run (replacing any earlier run's) and
-// the SLO that forge_bench_requests_slo_met_total applies.
-func (e *Exporter) start(cfg Config) {
+// the SLO that forge_bench_requests_slo_met_total applies, in modelled time
+// (scale: the server's time scale, 1 for a real engine) as the summary does.
+func (e *Exporter) start(cfg Config, scale float64) {
 	if e == nil {
 		return
 	}
 	e.info.Reset()
 	e.info.WithLabelValues(cfg.Experiment, cfg.RunID, cfg.Client.Model, cfg.Client.API, buildinfo.Version).Set(1)
 	e.mu.Lock()
-	e.slo = cfg.SLO
+	e.slo, e.scale = cfg.SLO, scale
 	e.mu.Unlock()
 }
 
@@ -227,7 +229,7 @@ func (e *Exporter) record(r Record) {
 	e.outputTokens.Add(float64(r.OutputTokens))
 	e.mu.Lock()
 	e.levelTokens += r.OutputTokens
-	ok := meets(r, e.slo)
+	ok := meets(r, e.slo, e.scale)
 	e.mu.Unlock()
 	if ok {
 		e.sloMet.Inc()

@@ -290,8 +290,8 @@ func TestExporterInFlight(t *testing.T) {
 // stay bounded.
 func TestExporterLabels(t *testing.T) {
 	e := NewExporter()
-	e.start(Config{Experiment: "a", RunID: "r1", Client: ClientConfig{Model: "m", API: "chat"}})
-	e.start(Config{Experiment: "b", RunID: "r2", Client: ClientConfig{Model: "m", API: "chat"}})
+	e.start(Config{Experiment: "a", RunID: "r1", Client: ClientConfig{Model: "m", API: "chat"}}, 1)
+	e.start(Config{Experiment: "b", RunID: "r2", Client: ClientConfig{Model: "m", API: "chat"}}, 1)
 	e.startLevel(Level{Kind: "concurrency", Value: 4, Index: 0})
 	e.startLevel(Level{Kind: "rate", Value: 2.5, Index: 1})
 	fams := scrapeExporter(t, e.Handler())
@@ -330,7 +330,7 @@ func TestExporterLabels(t *testing.T) {
 // TestExporterNil: a nil exporter records nothing and does not panic.
 func TestExporterNil(t *testing.T) {
 	var e *Exporter
-	e.start(Config{})
+	e.start(Config{}, 1)
 	e.startLevel(Level{Kind: "concurrency", Value: 1})
 	e.sending()
 	e.sent()

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -39,6 +40,9 @@ type Config struct {
 	Out            string
 	Progress       io.Writer // nil: silent
 	Exporter       *Exporter // nil: no live metrics
+	// Search, when set, replaces Levels: find-max probes levels until it
+	// has the highest load meeting the SLO (FindMax).
+	Search *Search
 
 	// wrapRecords, set only by tests, wraps each level's JSONL file to
 	// inject write failures (a full disk) without filling one.
@@ -83,7 +87,22 @@ func Run(ctx context.Context, cfg Config) ([]Summary, error) {
 		prov.RequestSequenceSHA256 = &cfg.SequenceSHA256
 	}
 	metricsURL := provenance.ServerURL(cfg.Client.BaseURL) + "/metrics"
-	cfg.Exporter.start(cfg)
+	scale := 1.0
+	if k := prov.TimeScale; k != nil && *k > 0 {
+		scale = *k
+	}
+	cfg.Exporter.start(cfg, scale)
+	if cfg.Search != nil {
+		res, sums, err := FindMax(ctx, *cfg.Search, 0, func(ctx context.Context, lvl Level) (Summary, error) {
+			s, err := runOne(ctx, c, cfg, lvl, prov, metricsURL)
+			if s == nil {
+				return Summary{}, cmp.Or(err, ctx.Err())
+			}
+			return *s, err
+		})
+		progressf(cfg.Progress, "%s\n", res.Statement(*cfg.Search))
+		return sums, err
+	}
 	var out []Summary
 	for _, lvl := range cfg.Levels {
 		if ctx.Err() != nil {

@@ -29,7 +29,9 @@ type benchFlags struct {
 	inputTokens, outputTokens, numPrompts, warmup, maxConcurrency                                  int
 	seed                                                                                           int64
 	burstiness                                                                                     float64
-	ignoreEOS, noScrape                                                                            bool
+	ignoreEOS, noScrape, findMax                                                                   bool
+	searchStep                                                                                     float64
+	searchProbes                                                                                   int
 	timeout, maxDuration, scrapeInterval                                                           time.Duration
 }
 
@@ -62,6 +64,9 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	fs.DurationVar(&f.maxDuration, "max-duration", 0, "stop sending new requests of a level after this long (0 = none)")
 	fs.DurationVar(&f.scrapeInterval, "scrape-interval", 2*time.Second, "sample the server's /metrics gauges this often during a level (0 = before/after only)")
 	fs.BoolVar(&f.noScrape, "no-scrape", false, "do not read the server's /metrics")
+	fs.BoolVar(&f.findMax, "find-max", false, "find the highest load meeting the SLO: grow from the first --concurrency/--rate value to the last, then bisect; every probe is a level")
+	fs.Float64Var(&f.searchStep, "search-step", 0, "--find-max resolution (default 1 for concurrency, a quarter of the start for rate)")
+	fs.IntVar(&f.searchProbes, "search-probes", 16, "--find-max: at most this many probes")
 	var mf metricsFlags
 	mf.register(fs)
 	if _, err := parse(fs, args); err != nil {
@@ -194,6 +199,13 @@ func benchConfig(ctx context.Context, f benchFlags, set map[string]bool) (bench.
 			return cfg, usageErr("%v", err)
 		}
 		cfg.SLO = slo
+	}
+	if f.findMax {
+		s, err := bench.SearchOver(cfg.Levels, f.searchStep, f.searchProbes, cfg.SLO)
+		if err != nil {
+			return cfg, usageErr("--find-max: %v", err)
+		}
+		cfg.Search = &s
 	}
 	if wl.NumPrompts < 1 || warmup < 0 {
 		return cfg, usageErr("--num-prompts must be at least 1 and --warmup not negative")

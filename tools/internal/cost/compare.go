@@ -36,21 +36,13 @@ func InputShare(s bench.Summary) (float64, string) {
 	return 0, "none: no completed request"
 }
 
-// meetsSLO: the level's p99s meet every threshold and nothing failed; a
-// service that drops requests does not meet its SLO whatever its latency.
-func meetsSLO(s bench.Summary) bool {
-	if s.Completed == 0 || s.Failed > 0 {
-		return false
-	}
-	return s.Goodput.SLOMet == nil || *s.Goodput.SLOMet
-}
-
-// goodputLevel is the index of the highest level (sweep order) that meets
-// the SLO and produced output, or -1.
+// goodputLevel is the index of the level with the highest load that meets
+// the SLO and produced output, or -1. In a sweep that is the last such
+// level; a find-max search probes out of order, so the load decides.
 func goodputLevel(levels []Level) int {
 	best := -1
 	for i, l := range levels {
-		if l.MeetsSLO && l.OutputThroughput > 0 {
+		if l.MeetsSLO && l.OutputThroughput > 0 && (best < 0 || l.Level.Value >= levels[best].Level.Value) {
 			best = i
 		}
 	}

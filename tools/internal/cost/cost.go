@@ -175,7 +175,7 @@ func Compute(p *plan.Plan, sums []bench.Summary, files []string, source string, 
 		share, how := InputShare(s)
 		l := Level{Level: s.Level, OutputThroughput: s.OutputThroughput, TotalTokenThroughput: s.TotalTokenThroughput,
 			USDPer1MOutputTokens: ByUtil{}, USDPer1MTotalTokens: ByUtil{}, InputShare: share, InputShareSource: how,
-			MeetsSLO: meetsSLO(s), Failed: s.Failed, Summary: files[i]}
+			MeetsSLO: bench.MeetsSLO(s), Failed: s.Failed, Summary: files[i]}
 		for _, u := range utils {
 			l.USDPer1MOutputTokens[Key(u)] = PerMillion(hourly, s.OutputThroughput, u)
 			l.USDPer1MTotalTokens[Key(u)] = PerMillion(hourly, s.TotalTokenThroughput, u)

@@ -246,7 +246,7 @@ func Run(ctx context.Context, m, base plan.Model, calib plan.Dataset, o Options)
 	start := time.Now()
 	var stdout bytes.Buffer
 	log := &proc.SyncWriter{W: o.Log}
-	offline := []string{"HF_HUB_OFFLINE=1", "HF_DATASETS_OFFLINE=1", "TRANSFORMERS_OFFLINE=1"}
+	offline := append([]string{"HF_HUB_OFFLINE=1", "HF_DATASETS_OFFLINE=1", "TRANSFORMERS_OFFLINE=1"}, SameOnEveryCPU...)
 	err = proc.Run(ctx, proc.Spec{Name: "llm-compressor", Argv: []string{o.Python, o.Script, "--model", base.Path, "--recipe", recipePath,
 		"--calibration", calibFile, "--samples", fmt.Sprint(q.Calibration.Samples), "--seq-len", fmt.Sprint(q.Calibration.SeqLen),
 		"--out", out, "--seed", "0"}, Output: log, Stdout: io.MultiWriter(&stdout, log), Env: offline}, 10*time.Second)
@@ -331,6 +331,17 @@ func Run(ctx context.Context, m, base plan.Model, calib plan.Dataset, o Options)
 	}
 	return res, nil
 }
+
+// SameOnEveryCPU is the environment under which a CPU quantization gives
+// the same bytes on any x86-64 host with AVX2, so that the checkpoint's
+// sha256 pinned in the catalog is the one every machine builds. Without it
+// the AWQ scale search took different float paths on different hosts: the
+// stand-in built on an AVX-512-BF16 EPYC and on an AVX2 host came out with
+// different checkpoints from the same inputs and versions. PyTorch's own
+// kernels, oneDNN (bf16 matmuls) and MKL (fp32 BLAS) are each held to their
+// AVX2 code path, and one thread, so no reduction is split by core count.
+var SameOnEveryCPU = []string{"ATEN_CPU_CAPABILITY=avx2", "ONEDNN_MAX_CPU_ISA=AVX2", "MKL_CBWR=AVX2,STRICT",
+	"OMP_NUM_THREADS=1", "MKL_NUM_THREADS=1"}
 
 // scriptReport is the JSON line awq_quantize.py prints last.
 type scriptReport struct {
