@@ -29,9 +29,8 @@ type benchFlags struct {
 	inputTokens, outputTokens, numPrompts, warmup, maxConcurrency                                  int
 	seed                                                                                           int64
 	burstiness                                                                                     float64
-	ignoreEOS, noScrape, findMax                                                                   bool
-	searchStep                                                                                     float64
-	searchProbes                                                                                   int
+	ignoreEOS, noScrape                                                                            bool
+	search                                                                                         searchFlags
 	timeout, maxDuration, scrapeInterval                                                           time.Duration
 }
 
@@ -64,9 +63,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	fs.DurationVar(&f.maxDuration, "max-duration", 0, "stop sending new requests of a level after this long (0 = none)")
 	fs.DurationVar(&f.scrapeInterval, "scrape-interval", 2*time.Second, "sample the server's /metrics gauges this often during a level (0 = before/after only)")
 	fs.BoolVar(&f.noScrape, "no-scrape", false, "do not read the server's /metrics")
-	fs.BoolVar(&f.findMax, "find-max", false, "find the highest load meeting the SLO: grow from the first --concurrency/--rate value to the last, then bisect; every probe is a level")
-	fs.Float64Var(&f.searchStep, "search-step", 0, "--find-max resolution (default 1 for concurrency, a quarter of the start for rate)")
-	fs.IntVar(&f.searchProbes, "search-probes", 16, "--find-max: at most this many probes")
+	f.search.register(fs)
 	var mf metricsFlags
 	mf.register(fs)
 	if _, err := parse(fs, args); err != nil {
@@ -137,6 +134,33 @@ func (m metricsFlags) start(ctx context.Context, env Env, cmd string) (*pipeline
 	return lm, nil
 }
 
+// searchFlags are --find-max and its settings, shared by forge bench and
+// forge predict.
+type searchFlags struct {
+	on     bool
+	step   float64
+	probes int
+}
+
+func (f *searchFlags) register(fs *flag.FlagSet) {
+	fs.BoolVar(&f.on, "find-max", false, "find the highest load meeting the SLO: grow from the first --concurrency/--rate value to the last, then bisect; every probe is a level")
+	fs.Float64Var(&f.step, "search-step", 0, "--find-max resolution (default 1 for concurrency, a quarter of the start for rate)")
+	fs.IntVar(&f.probes, "search-probes", 16, "--find-max: at most this many probes")
+}
+
+// over is the search the flags ask for between the first and last level,
+// nil without --find-max.
+func (f searchFlags) over(levels []bench.Level, slo bench.SLO) (*bench.Search, error) {
+	if !f.on {
+		return nil, nil
+	}
+	s, err := bench.SearchOver(levels, f.step, f.probes, slo)
+	if err != nil {
+		return nil, usageErr("--find-max: %v", err)
+	}
+	return &s, nil
+}
+
 // benchConfig turns flags (and the plan, when given) into a bench.Config.
 func benchConfig(ctx context.Context, f benchFlags, set map[string]bool) (bench.Config, error) {
 	var cfg bench.Config
@@ -200,13 +224,11 @@ func benchConfig(ctx context.Context, f benchFlags, set map[string]bool) (bench.
 		}
 		cfg.SLO = slo
 	}
-	if f.findMax {
-		s, err := bench.SearchOver(cfg.Levels, f.searchStep, f.searchProbes, cfg.SLO)
-		if err != nil {
-			return cfg, usageErr("--find-max: %v", err)
-		}
-		cfg.Search = &s
+	search, err := f.search.over(cfg.Levels, cfg.SLO)
+	if err != nil {
+		return cfg, err
 	}
+	cfg.Search = search
 	if wl.NumPrompts < 1 || warmup < 0 {
 		return cfg, usageErr("--num-prompts must be at least 1 and --warmup not negative")
 	}

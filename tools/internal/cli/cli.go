@@ -8,7 +8,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/forge-bench/forge/tools/internal/buildinfo"
@@ -101,12 +102,7 @@ func Run(ctx context.Context, env Env, args []string) error {
 
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "forge %s — should you self-host an open LLM or pay an API?\n\nUsage: forge <command> [flags]\n\nCommands:\n", buildinfo.Version)
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(commands)) {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintf(w, "\nRun `forge <command> -h` for a command's flags.\n")

@@ -42,19 +42,14 @@ func runVerify(_ context.Context, env Env, args []string) error {
 	if len(pos) == 0 {
 		pos = []string{"results"}
 	}
-	var total verify.Counts
-	bad := 0
-	for _, root := range pos {
-		diffs, n, err := verify.Tree(root)
-		for _, d := range diffs {
-			fmt.Fprintln(env.Stderr, d.String())
-		}
-		bad += len(diffs)
-		total.Runs, total.Summaries, total.Records, total.Costs = total.Runs+n.Runs, total.Summaries+n.Summaries, total.Records+n.Records, total.Costs+n.Costs
-		if err != nil {
-			return fmt.Errorf("verify %s: %w", root, err)
-		}
+	diffs, total, err := verify.Trees(pos)
+	for _, d := range diffs {
+		fmt.Fprintln(env.Stderr, d.String())
 	}
+	if err != nil {
+		return err
+	}
+	bad := len(diffs)
 	if bad > 0 {
 		return problems("verify: %d problem(s) in %d run(s): the files above do not follow from their inputs", bad, total.Runs)
 	}

@@ -113,31 +113,13 @@ func observeCheck(ctx context.Context, env Env, args []string) error {
 	if len(pos) != 1 {
 		return usageErr("observe check wants a stack directory or a dashboard JSON file")
 	}
-	d, uid, err := observe.LoadStack(pos[0])
-	if err != nil {
-		return err
+	var c *observe.Client
+	if *promURL != "" {
+		if c, err = observe.NewClient(*promURL); err != nil {
+			return usageErr("--prometheus %q: %v", *promURL, err)
+		}
 	}
-	findings := observe.Check(d, uid)
-	for _, f := range findings {
-		fmt.Fprintf(env.Stderr, "%s: %s\n", pos[0], f)
-	}
-	if len(findings) > 0 {
-		return problems("%s: %d problem(s) in the dashboard", pos[0], len(findings))
-	}
-	n := len(observe.Queries(d))
-	fmt.Fprintf(env.Stdout, "%s: dashboard %q: %d panel queries, datasource uid %q, variables defined\n", pos[0], d.UID, n, uid)
-	if *promURL == "" {
-		return nil
-	}
-	c, err := observe.NewClient(*promURL)
-	if err != nil {
-		return usageErr("--prometheus %q: %v", *promURL, err)
-	}
-	overrides := map[string]string{"__rate_interval": *rate, "__interval": *rate, "__range": *rate}
-	for k, v := range vars {
-		overrides[k] = v
-	}
-	return pipeline.ReportQueries(pipeline.Out{Stdout: env.Stdout, Stderr: env.Stderr}, c.RunQueries(ctx, d, observe.Values(d, overrides), time.Now()))
+	return pipeline.ObserveCheck(ctx, pipeline.Out{Stdout: env.Stdout, Stderr: env.Stderr}, pos[0], c, *rate, vars)
 }
 
 // observeUp runs the stack: the experiment's engine, Prometheus, Grafana

@@ -61,29 +61,9 @@ func runPlan(ctx context.Context, env Env, args []string) error {
 	return nil
 }
 
-// loadConfig loads the experiments and refuses on any error, printing all
-// of them; warnings are printed too.
-func loadConfig(env Env, dir string, vars map[string]string) (*experiment.Config, error) {
-	cfg, diags := experiment.Load([]string{dir}, experiment.Options{Vars: vars})
-	experiment.SortDiagnostics(diags)
-	if cfg != nil {
-		if err := experiment.WriteDiagnostics(env.Stderr, cfg.Files, diags, 100, false); err != nil {
-			return nil, err
-		}
-	} else {
-		for _, d := range diags {
-			fmt.Fprintf(env.Stderr, "error: %s: %s\n", d.Summary, d.Detail)
-		}
-	}
-	if diags.HasErrors() {
-		return nil, problems("%s has errors; fix them first (forge validate %s)", dir, dir)
-	}
-	return cfg, nil
-}
-
 // loadPlan builds the plan a name asks for (plan.Named) from dir.
 func loadPlan(env Env, dir, name string, vars map[string]string) (*plan.Plan, error) {
-	cfg, err := loadConfig(env, dir, vars)
+	cfg, err := experiment.LoadReported(env.Stderr, dir, vars)
 	if err != nil {
 		return nil, err
 	}

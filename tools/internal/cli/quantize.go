@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/forge-bench/forge/tools/internal/experiment"
 
 	"github.com/forge-bench/forge/tools/internal/quantize"
 )
@@ -20,7 +21,7 @@ func runQuantize(ctx context.Context, env Env, args []string) error {
 	if len(pos) != 1 {
 		return usageErr("quantize wants one catalog model name")
 	}
-	cfg, err := loadConfig(env, *dir, nil)
+	cfg, err := experiment.LoadReported(env.Stderr, *dir, nil)
 	if err != nil {
 		return err
 	}

@@ -48,10 +48,13 @@ func runTwin(ctx context.Context, env Env, args []string) error {
 }
 
 func runPredict(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "predict", "NAME [--out DIR] [--experiments DIR]")
+	fs := newFlags(env, "predict", "NAME [--out DIR] [--experiments DIR] [--find-max --concurrency A,B | --rate A,B]")
 	planPath := fs.String("plan", "", "plan JSON (instead of NAME)")
 	dir := fs.String("experiments", "experiments", "directory of experiments")
 	out := fs.String("out", "", "write <level>.jsonl and <level>.summary.json here (default: print a table only)")
+	conc, rate := fs.String("concurrency", "", "with --find-max: the closed-loop search range"), fs.String("rate", "", "with --find-max: the open-loop search range (requests/s)")
+	var sf searchFlags
+	sf.register(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -66,9 +69,22 @@ func runPredict(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	lrs, sums, err := pipeline.Predict(ctx, p, "predict")
+	var search *bench.Search
+	if sf.on {
+		levels, err := bench.ParseLevels(*conc, *rate)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		if search, err = sf.over(levels, pipeline.SLO(p)); err != nil {
+			return err
+		}
+	}
+	lrs, sums, res, err := pipeline.PredictOrSearch(ctx, p, search, "predict")
 	if err != nil {
 		return err
+	}
+	if search != nil {
+		defer fmt.Fprintln(env.Stdout, res.Statement(*search))
 	}
 	fmt.Fprintf(env.Stdout, "%-18s %10s %12s %12s %12s %12s\n", "level", "req/s", "output tok/s", "TTFT p50 ms", "TPOT p50 ms", "E2EL p50 ms")
 	for _, s := range sums {

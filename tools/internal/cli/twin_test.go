@@ -2,8 +2,13 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"testing"
 	"time"
 
@@ -148,5 +153,70 @@ func TestPredictMatchesLive(t *testing.T) {
 				t.Errorf("level %v %s: predicted %.2f, live %.2f (more than 15%% apart)", l.Value, c.name, c.pred, c.live)
 			}
 		}
+	}
+}
+
+// TestFindMaxOnTwin: forge bench --find-max against the live twin finds a
+// concurrency that meets the twin experiment's SLO, a probe 25 % above it
+// does not, every probe is a level on disk, and forge predict --find-max
+// (virtual time) lands within one search step of it.
+func TestFindMaxOnTwin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a live find-max search on the twin")
+	}
+	url, stop := liveTwin(t, 10)
+	defer stop()
+	dir := t.TempDir()
+	planPath := filepath.Join(dir, "plan.json")
+	if _, _, code := run(t, "plan", "twin", "--experiments", "../../../experiments", "--out", planPath); code != ExitOK {
+		t.Fatal("plan failed")
+	}
+	out := filepath.Join(dir, "bench")
+	_, stderr, err := runErr("bench", "--plan", planPath, "--base-url", url, "--out", out, "--find-max", "--concurrency", "1,64", "--run-id", "fm")
+	if err != nil {
+		t.Fatalf("forge bench --find-max: %v\n%s", err, stderr)
+	}
+	m := regexp.MustCompile(`the highest concurrency meeting the SLO is (\d+); (\d+) fails it`).FindStringSubmatch(stderr)
+	if m == nil {
+		t.Fatalf("no find-max result in the output:\n%s", stderr)
+	}
+	found, _ := strconv.ParseFloat(m[1], 64)
+	files, _ := filepath.Glob(filepath.Join(out, "*.summary.json"))
+	met := map[float64]bool{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s bench.Summary
+		if err := json.Unmarshal(b, &s); err != nil {
+			t.Fatal(err)
+		}
+		met[s.Level.Value] = bench.MeetsSLO(s)
+	}
+	if len(files) < 3 || !met[found] {
+		t.Fatalf("%d probe summaries on disk %v; the found concurrency %g must be one that met the SLO", len(files), met, found)
+	}
+
+	// A probe 25 % above the found load fails the SLO.
+	cfg := twinBenchConfig(t, url)
+	above := math.Ceil(1.25 * found)
+	cfg.Levels = []bench.Level{{Kind: "concurrency", Value: above, Index: 0}}
+	sums, err := bench.Run(context.Background(), cfg)
+	if err != nil || len(sums) != 1 {
+		t.Fatalf("probe at %g: %v", above, err)
+	}
+	if bench.MeetsSLO(sums[0]) {
+		t.Errorf("concurrency %g, 25 %% above the found %g, meets the SLO (TTFT p99 %s ms)", above, found, bench.FormatMs(sums[0].TTFT.P99))
+	}
+
+	// forge predict --find-max: the same search in virtual time.
+	stdout, _, code := run(t, "predict", "twin", "--experiments", "../../../experiments", "--find-max", "--concurrency", "1,64")
+	pm := regexp.MustCompile(`the highest concurrency meeting the SLO is (\d+);`).FindStringSubmatch(stdout)
+	if code != ExitOK || pm == nil {
+		t.Fatalf("forge predict --find-max: exit %d\n%s", code, stdout)
+	}
+	if pred, _ := strconv.ParseFloat(pm[1], 64); math.Abs(pred-found) > 1 {
+		t.Errorf("predict --find-max found %g, bench --find-max %g: more than one search step (1) apart", pred, found)
 	}
 }

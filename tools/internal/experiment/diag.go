@@ -63,3 +63,25 @@ func Counts(diags hcl.Diagnostics) (errors, warnings int) {
 	}
 	return errors, warnings
 }
+
+// LoadReported loads the experiments under dir, writes every diagnostic
+// (errors and warnings, with source excerpts) to w, and refuses the
+// configuration when any is an error, so that no command runs on a half
+// understood experiment.
+func LoadReported(w io.Writer, dir string, vars map[string]string) (*Config, error) {
+	cfg, diags := Load([]string{dir}, Options{Vars: vars})
+	SortDiagnostics(diags)
+	if cfg != nil {
+		if err := WriteDiagnostics(w, cfg.Files, diags, 100, false); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, d := range diags {
+			fmt.Fprintf(w, "error: %s: %s\n", d.Summary, d.Detail)
+		}
+	}
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("%s has errors; fix them first (forge validate %s)", dir, dir)
+	}
+	return cfg, nil
+}

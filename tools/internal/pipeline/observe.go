@@ -198,6 +198,33 @@ func promDuration(d time.Duration) string {
 	return fmt.Sprintf("%ds", int(d.Round(time.Second)/time.Second))
 }
 
+// ObserveCheck checks a stack directory (or one dashboard file) statically
+// and, given a Prometheus, runs every panel's query, the dashboard's
+// variables set from vars (default: their current values) and Grafana's
+// interval variables to rate.
+func ObserveCheck(ctx context.Context, env Out, path string, prom *observe.Client, rate string, vars map[string]string) error {
+	d, uid, err := observe.LoadStack(path)
+	if err != nil {
+		return err
+	}
+	findings := observe.Check(d, uid)
+	for _, f := range findings {
+		fmt.Fprintf(env.Stderr, "%s: %s\n", path, f)
+	}
+	if len(findings) > 0 {
+		return fmt.Errorf("%s: %d problem(s) in the dashboard", path, len(findings))
+	}
+	fmt.Fprintf(env.Stdout, "%s: dashboard %q: %d panel queries, datasource uid %q, variables defined\n", path, d.UID, len(observe.Queries(d)), uid)
+	if prom == nil {
+		return nil
+	}
+	overrides := map[string]string{"__rate_interval": rate, "__interval": rate, "__range": rate}
+	for k, v := range vars {
+		overrides[k] = v
+	}
+	return ReportQueries(env, prom.RunQueries(ctx, d, observe.Values(d, overrides), time.Now()))
+}
+
 // ReportQueries prints one line per panel query and fails when any came
 // back empty or with an error.
 func ReportQueries(env Out, rs []observe.Result) error {

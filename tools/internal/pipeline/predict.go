@@ -27,30 +27,70 @@ func Predict(ctx context.Context, p *plan.Plan, runID string) ([]bench.LevelRun,
 // PredictSequence is Predict on a sequence already generated (the one the
 // run's bench sends).
 func PredictSequence(p *plan.Plan, seq Sequence, runID string) ([]bench.LevelRun, []bench.Summary) {
+	pr := newPredictor(p, seq, runID)
+	var lrs []bench.LevelRun
+	var sums []bench.Summary
+	for _, l := range p.Sweep.Levels {
+		lr, s := pr.level(bench.Level{Kind: l.Kind, Value: l.Value, Index: l.Index})
+		lrs, sums = append(lrs, lr), append(sums, s)
+	}
+	return lrs, sums
+}
+
+// PredictOrSearch predicts the plan's sweep or, with a search, find-max in
+// virtual time: the same search as forge bench --find-max, each probe a
+// predicted level.
+func PredictOrSearch(ctx context.Context, p *plan.Plan, s *bench.Search, runID string) ([]bench.LevelRun, []bench.Summary, bench.SearchResult, error) {
+	seq, err := PlanSequence(ctx, p)
+	if err != nil {
+		return nil, nil, bench.SearchResult{}, err
+	}
+	if s == nil {
+		lrs, sums := PredictSequence(p, seq, runID)
+		return lrs, sums, bench.SearchResult{}, nil
+	}
+	pr := newPredictor(p, seq, runID)
+	var lrs []bench.LevelRun
+	res, sums, err := bench.FindMax(ctx, *s, 0, func(_ context.Context, lvl bench.Level) (bench.Summary, error) {
+		lr, sum := pr.level(lvl)
+		lrs = append(lrs, lr)
+		return sum, nil
+	})
+	return lrs, sums, res, err
+}
+
+// predictor predicts levels of one plan's request sequence.
+type predictor struct {
+	p       *plan.Plan
+	seq     Sequence
+	runID   string
+	cfg     twin.Config
+	prov    provenance.Record
+	slo     bench.SLO
+	maxConc int
+}
+
+func newPredictor(p *plan.Plan, seq Sequence, runID string) *predictor {
 	ws := seq.Set
-	cfg := twin.ConfigFromPlan(p, twin.DefaultEfficiency)
 	prov := provenance.Record{ForgeVersion: buildinfo.Version, ForgeCommit: buildinfo.Commit, Engine: provenance.Engine{Name: "twin", Version: cmp.Or(p.Engine.Version, "0.11.0")},
 		GPU: p.Hardware.GPU, GPUSource: "declared", ModelRepo: p.Model.Repo, ModelRevision: &p.Model.Revision, ServedModel: p.Model.ServedName,
 		PriceObserved: &p.Hardware.Price.Observed, PlanHash: &p.Hash, RequestSequenceSHA256: &ws.SHA256}
 	if ws.DatasetSHA256 != "" {
 		prov.DatasetSHA256 = &ws.DatasetSHA256
 	}
-	slo := SLO(p)
-	maxConc := 0
+	pr := &predictor{p: p, seq: seq, runID: runID, cfg: twin.ConfigFromPlan(p, twin.DefaultEfficiency), prov: prov, slo: SLO(p)}
 	if p.Sweep.MaxConcurrency != nil {
-		maxConc = *p.Sweep.MaxConcurrency
+		pr.maxConc = *p.Sweep.MaxConcurrency
 	}
-	var lrs []bench.LevelRun
-	var sums []bench.Summary
-	for _, l := range p.Sweep.Levels {
-		lvl := bench.Level{Kind: l.Kind, Value: l.Value, Index: l.Index}
-		lr := twin.PredictLevel(cfg, lvl, seq.Measured, p.Sweep.Burstiness, maxConc, uint64(p.Workload.Seed)+uint64(l.Index))
-		for i := range lr.Records {
-			lr.Records[i].RunID = runID
-		}
-		s := lr.Summarize(runID, p.Experiment, slo, prov)
-		s.Predicted, s.Source, s.API, s.TokenSource = true, "predict", p.Workload.API, ws.TokenSource
-		lrs, sums = append(lrs, lr), append(sums, s)
+	return pr
+}
+
+func (pr *predictor) level(lvl bench.Level) (bench.LevelRun, bench.Summary) {
+	lr := twin.PredictLevel(pr.cfg, lvl, pr.seq.Measured, pr.p.Sweep.Burstiness, pr.maxConc, uint64(pr.p.Workload.Seed)+uint64(lvl.Index))
+	for i := range lr.Records {
+		lr.Records[i].RunID = pr.runID
 	}
-	return lrs, sums
+	s := lr.Summarize(pr.runID, pr.p.Experiment, pr.slo, pr.prov)
+	s.Predicted, s.Source, s.API, s.TokenSource = true, "predict", pr.p.Workload.API, pr.seq.Set.TokenSource
+	return lr, s
 }

@@ -45,6 +45,24 @@ type Counts struct {
 	Runs, Summaries, Records, Costs int
 }
 
+// Trees verifies several roots as Tree does, adding up what it checked.
+// The error is the first root that could not be walked; the walk still
+// goes through every root, so the differences are complete.
+func Trees(roots []string) ([]Difference, Counts, error) {
+	var all []Difference
+	var total Counts
+	var first error
+	for _, root := range roots {
+		diffs, n, err := Tree(root)
+		all = append(all, diffs...)
+		total.Runs, total.Summaries, total.Records, total.Costs = total.Runs+n.Runs, total.Summaries+n.Summaries, total.Records+n.Records, total.Costs+n.Costs
+		if err != nil && first == nil {
+			first = fmt.Errorf("verify %s: %w", root, err)
+		}
+	}
+	return all, total, first
+}
+
 // Tree verifies every run directory (one holding plan.json) under root.
 // Every problem becomes a Difference and the walk goes on past it, so one
 // broken file cannot hide the others: a whole tree is checked in one go.
