@@ -38,6 +38,7 @@ type Report struct {
 	Sensitivity      []Point           `json:"sensitivity"`
 	Goodput          Goodput           `json:"goodput"`
 	APIs             []API             `json:"apis"`
+	Monthly          []Monthly         `json:"monthly"`
 	Inputs           []Input           `json:"inputs"`
 	Provenance       provenance.Record `json:"provenance"`
 	// TimeScale is the twin's time scale when it was not 1: throughputs
@@ -167,7 +168,7 @@ func Compute(p *plan.Plan, sums []bench.Summary, files []string, source string, 
 	sums, scale := modelledTime(sums)
 	r := &Report{Schema: schemas.CostReport, RunID: sums[0].RunID, Experiment: p.Experiment, Formula: plan.CostFormula,
 		ThroughputSource: source, GPU: GPU{Name: p.Hardware.GPU, Count: p.Hardware.Count}, Price: p.Hardware.Price,
-		Inputs: inputs, APIs: []API{}, TimeScale: scale}
+		Inputs: inputs, APIs: []API{}, Monthly: []Monthly{}, TimeScale: scale}
 	peak := -1
 	for i, s := range sums {
 		r.Mix.InputTokens += s.TotalInputTokens
@@ -212,9 +213,16 @@ func Compute(p *plan.Plan, sums []bench.Summary, files []string, source string, 
 	if o := p.Hardware.Owned; o != nil {
 		r.Owned = owned(o, r, hl, utils)
 	}
+	var expected *float64
+	engineers, spare := 0.0, 0
 	if p.Cost != nil && p.Cost.Ops != nil {
 		r.Ops = ops(*p.Cost.Ops, r, hourly, good, utils)
+		engineers, spare = r.Ops.EngineerUSDPerMonth, r.Ops.RedundantGPUs
 	}
+	if p.Cost != nil {
+		expected = p.Cost.ExpectedTokensPerMonth
+	}
+	r.Monthly = monthly(r, hourly, good, expected, engineers, spare)
 	return r, nil
 }
 

@@ -262,3 +262,55 @@ func TestOps(t *testing.T) {
 		t.Error("ops changed the rental figures")
 	}
 }
+
+// TestMonthly: the goodput level serves 150 tokens/s, 150 × 3600 × 730 =
+// 394.2M tokens a month per replica. An expected 1e9 tokens a month needs
+// ceil(1e9 / 394.2e6) = 3 replicas at 1e9 / 1182.6e6 = 84.56 % of their
+// month: rent 3 × 0.27 × 730 = $591.30; with ops (10 h × $100 and one spare
+// GPU at $197.10) $1,788.40. Owned at 2190 / (12 × 730) + 0.25 kW × $0.20 =
+// $0.30 an hour: $657, with ops $657 + $1,000 + $219 = $1,876. The $7.50
+// API (blended at the run's 1/3 input mix) bills $7,500; the cheap one,
+// 0.05/3 + 0.1 × 2/3 = $0.08333, bills $83.33. At 1M tokens one replica
+// ($197.10) at 0.25 % of its month.
+func TestMonthly(t *testing.T) {
+	p, sums := fixture()
+	v := 1e9
+	p.Cost.ExpectedTokensPerMonth = &v
+	p.Cost.Ops = &plan.Ops{EngineerHoursPerMonth: 10, USDPerEngineerHour: 100, RedundantGPUs: 1}
+	r, err := Compute(p, sums, []string{"a", "b"}, "measured", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exp, small *Monthly
+	for i := range r.Monthly {
+		switch m := &r.Monthly[i]; {
+		case m.Expected:
+			exp = m
+		case m.TokensPerMonth == 1e6:
+			small = m
+		}
+	}
+	if exp == nil || small == nil || len(r.Monthly) != len(DefaultVolumes) {
+		t.Fatalf("monthly %+v: want the default volumes, 1e9 (a default too) marked expected", r.Monthly)
+	}
+	if exp.Replicas != 3 || small.Replicas != 1 {
+		t.Errorf("replicas %d and %d, want 3 and 1", exp.Replicas, small.Replicas)
+	}
+	near(t, "utilization", &exp.Utilization, 1e9/(3*394.2e6))
+	near(t, "rented", &exp.RentedUSD, 591.3)
+	near(t, "rented with ops", exp.RentedWithOpsUSD, 1788.4)
+	near(t, "owned", exp.OwnedUSD, 657)
+	near(t, "owned with ops", exp.OwnedWithOpsUSD, 1876)
+	dear, cheap := exp.APIs["dear"], exp.APIs["cheap"]
+	near(t, "dear API", &dear, 7500)
+	near(t, "cheap API", &cheap, 1e9*(0.05/3+0.1*2/3)/1e6)
+	near(t, "small rent", &small.RentedUSD, 197.1)
+	near(t, "small utilization", &small.Utilization, 1e6/394.2e6)
+
+	// No level meets the SLO: no volume can be served under it.
+	sums[0].Goodput.SLOMet = b(false)
+	r, err = Compute(p, sums, []string{"a", "b"}, "measured", nil)
+	if err != nil || len(r.Monthly) != 0 {
+		t.Errorf("nothing meets the SLO: monthly %+v (%v), want none", r.Monthly, err)
+	}
+}

@@ -338,6 +338,9 @@ func (k *checker) cost(cst *Cost) {
 	if cst.BudgetUSDPerMonth != nil && *cst.BudgetUSDPerMonth < 0 {
 		k.errf(at(b, "budget_usd_per_month", d), "Negative budget", "budget_usd_per_month must not be negative.")
 	}
+	if v := cst.ExpectedTokensPerMonth; v != nil && (*v <= 0 || *v > 1e15) {
+		k.errf(at(b, "expected_tokens_per_month", d), "Invalid volume", "expected_tokens_per_month = %v must be a positive token count a month (input and output), e.g. 50e6.", *v)
+	}
 	if o := cst.Ops; o != nil {
 		for _, f := range []struct {
 			n string

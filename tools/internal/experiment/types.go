@@ -353,7 +353,10 @@ type Cost struct {
 	Utilization       []float64      `hcl:"utilization"`
 	Compare           hcl.Expression `hcl:"compare,optional"`
 	BudgetUSDPerMonth *float64       `hcl:"budget_usd_per_month,optional"`
-	Ops               *Ops           `hcl:"ops,block"`
+	// ExpectedTokensPerMonth is the monthly volume (input and output
+	// tokens) the user expects; the report prices it each way.
+	ExpectedTokensPerMonth *float64 `hcl:"expected_tokens_per_month,optional"`
+	Ops                    *Ops     `hcl:"ops,block"`
 
 	APIs []*API // resolved compare references, in the order written
 

@@ -58,7 +58,8 @@ func Build(cfg *experiment.Config, e *experiment.Experiment) (*Plan, error) {
 		}
 	}
 	if c := e.Cost; c != nil {
-		p.Cost = &Cost{Formula: CostFormula, Utilization: c.Utilization, BudgetUSDPerMonth: c.BudgetUSDPerMonth, Compare: []API{}}
+		p.Cost = &Cost{Formula: CostFormula, Utilization: c.Utilization, BudgetUSDPerMonth: c.BudgetUSDPerMonth,
+			ExpectedTokensPerMonth: c.ExpectedTokensPerMonth, Compare: []API{}}
 		if o := c.Ops; o != nil {
 			p.Cost.Ops = &Ops{EngineerHoursPerMonth: o.EngineerHoursPerMonth, USDPerEngineerHour: o.USDPerEngineerHour}
 			if o.RedundantGPUs != nil {

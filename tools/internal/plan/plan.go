@@ -276,8 +276,11 @@ type Cost struct {
 	Formula           string    `json:"formula"`
 	Utilization       []float64 `json:"utilization"`
 	BudgetUSDPerMonth *float64  `json:"budget_usd_per_month,omitempty"`
-	Ops               *Ops      `json:"ops,omitempty"`
-	Compare           []API     `json:"compare"`
+	// ExpectedTokensPerMonth is the volume the user expects to serve;
+	// the report prices it each way.
+	ExpectedTokensPerMonth *float64 `json:"expected_tokens_per_month,omitempty"`
+	Ops                    *Ops     `json:"ops,omitempty"`
+	Compare                []API    `json:"compare"`
 }
 
 // Ops is the monthly cost of running the server beyond one GPU's rent.

@@ -155,6 +155,7 @@ func (st *Study) answer(w *writer) {
 	}
 	w.p("\n")
 	st.priceQuality(w)
+	st.monthlyTable(w)
 }
 
 func (st *Study) charts(w *writer) {
@@ -336,6 +337,7 @@ func (st *Study) lead(w *writer) {
 				a.Model, a.Provider, usd(a.BlendedUSDPer1M), a.Observed, stale(a.Observed, started), 100**a.BreakEvenUtilization, Human(*a.BreakEvenAtGoodputPerMon))
 		}
 		st.leadOps(w, c)
+		st.leadExpected(w, c)
 	}
 	w.p("\n")
 }

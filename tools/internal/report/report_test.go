@@ -333,3 +333,28 @@ func TestCheaperButWeaker(t *testing.T) {
 		})
 	}
 }
+
+// TestExpectedVolume: the experiment's expected volume is priced in the
+// answer each way. The runs' mix is 51,200 input and 46,080 output tokens,
+// so GPT-4o blends to 2.5 × 0.5263 + 10 × 0.4737 = $6.0526 per 1M, and 50M
+// tokens a month cost $302.63; self-hosting is one A5000 all month, 730 ×
+// $0.27 = $197.10.
+func TestExpectedVolume(t *testing.T) {
+	st := study(t)
+	e := &st.Entries[0]
+	v := 50e6
+	e.Run.Plan.Cost.ExpectedTokensPerMonth = &v
+	c, err := cost.Compute(e.Run.Plan, e.Run.Summaries, e.Run.SummaryFiles, "measured", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Cost = c
+	md := string(st.Markdown(filepath.Join("results", "awq", "20260525T100000Z-awq")))
+	answer := md[:strings.Index(md, "## Throughput")]
+	for _, want := range []string{"  - at the expected 50.0M tokens a month: self-hosting $197.10 (1 replica(s) busy",
+		"; against gpt-4o-2024-08-06 $302.63.", "| **50.0M (expected)** | 1 ("} {
+		if !strings.Contains(answer, want) {
+			t.Errorf("answer lacks %q:\n%s", want, answer)
+		}
+	}
+}

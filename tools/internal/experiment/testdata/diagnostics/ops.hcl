@@ -18,6 +18,7 @@ experiment "negative_ops" {
   }
   cost {
     utilization = [1.0]
+    expected_tokens_per_month = -5 # ERROR: Invalid volume
     ops {
       engineer_hours_per_month = -2 # ERROR: Negative operations cost
       usd_per_engineer_hour    = 100
