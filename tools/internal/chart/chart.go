@@ -53,7 +53,7 @@ type Task struct {
 	RetentionLow, RetentionHigh *float64
 }
 
-// Set is everything the five charts show, already extracted from results.
+// Set is everything the charts show, already extracted from results.
 type Set struct {
 	Title  string // common title prefix, e.g. "Llama 3.1 8B on RTX A5000"
 	XLabel string // "concurrency (requests in flight)" or "request rate (req/s)"
@@ -67,10 +67,13 @@ type Set struct {
 	// chart with title and footer).
 	Tasks        []Task
 	NoEvalReason string // optional extra sentence shown under "no eval run"
+	// TCO is the monthly-cost chart's data; nil: the chart says why.
+	TCO *TCO
 }
 
-// Names are the five chart base names, in this order.
-var Names = []string{"throughput", "ttft", "tpot", "cost", "quality"}
+// Names are the chart base names, in this order: the five canonical charts
+// and the monthly total cost of ownership (TCO).
+var Names = []string{"throughput", "ttft", "tpot", "cost", "quality", "tco"}
 
 // builders maps each chart name to the function laying it out. Render walks
 // this table rather than Names so a caller modifying Names cannot ask for a
@@ -84,9 +87,10 @@ var builders = []struct {
 	{"tpot", tpotFigure},
 	{"cost", costFigure},
 	{"quality", qualityFigure},
+	{"tco", tcoFigure},
 }
 
-// Render writes <name>.png and <name>.svg for each of the five charts into dir
+// Render writes <name>.png and <name>.svg for each chart (Names) into dir
 // (created if missing) and returns the written file paths in order
 // (throughput.png, throughput.svg, ttft.png, ...). Errors name the chart.
 //

@@ -1,4 +1,4 @@
-// Package chart draws Forge's five canonical charts with gonum/plot: output
+// Package chart draws Forge's five canonical charts and the monthly TCO chart with gonum/plot: output
 // throughput, time to first token and time per output token against load, cost
 // per million tokens against commercial APIs, and quality retention after
 // quantization.

@@ -77,7 +77,28 @@ func fullSet() Set {
 	}
 	s.SLO.TTFTP99Ms = ptr(2000)
 	s.SLO.TPOTP99Ms = ptr(100)
+	s.TCO = tcoFixture()
 	return s
+}
+
+// tcoFixture is one A5000 at $0.27/h serving 600 tokens/s at its SLO load
+// (1.58B tokens a month a replica), with $1,000 a month of operations and
+// one spare GPU, against a $0.255 and a $6.05 API; break-even volumes at
+// $197.10 a month.
+func tcoFixture() *TCO {
+	vols := []float64{1e6, 3e6, 1e7, 3e7, 1e8, 3e8, 1e9, 3e9, 1e10}
+	t := &TCO{Label: "twin_awq · AWQ-INT4", Volumes: vols}
+	rent, ops := TCOLine{Label: "twin_awq · AWQ-INT4, rented"}, TCOLine{Label: "twin_awq · AWQ-INT4, with operations"}
+	cheap, dear := TCOLine{Label: "gpt-4o-mini"}, TCOLine{Label: "gpt-4o"}
+	for _, v := range vols {
+		n := math.Max(1, math.Ceil(v/1.5768e9))
+		rent.USD = append(rent.USD, n*197.1)
+		ops.USD = append(ops.USD, n*197.1+1197.1)
+		cheap.USD, dear.USD = append(cheap.USD, v*0.255/1e6), append(dear.USD, v*6.05/1e6)
+	}
+	t.Self, t.APIs = []TCOLine{rent, ops}, []TCOLine{cheap, dear}
+	t.BreakEvens = []BreakEven{{Label: "gpt-4o-mini", TokensPerMonth: 197.1e6 / 0.255, USD: 197.1}, {Label: "gpt-4o", TokensPerMonth: 197.1e6 / 6.05, USD: 197.1}}
+	return t
 }
 
 // singleSet is case (b): one series on a linear request-rate axis, no SLO, no

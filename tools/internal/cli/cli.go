@@ -67,7 +67,7 @@ var commands = map[string]command{
 	"run":       {"run an experiment end to end: plan, serve, bench, stop, into results/", runRun},
 	"twin":      {"serve an experiment with the embedded engine model of vLLM (no GPU)", runTwin},
 	"predict":   {"predict an experiment's sweep with the twin's model, in virtual time", runPredict},
-	"chart":     {"draw the five charts (PNG and SVG) for runs, or regenerate all under results/", runChart},
+	"chart":     {"draw the five charts and the TCO chart (PNG and SVG) for runs, or regenerate all under results/", runChart},
 	"report":    {"write report.md: the answer first, then every chart's table, linked to its JSON", runReport},
 	"cost":      {"price runs: $/1M tokens per level, headline, goodput, break-even vs each API", runCost},
 	"verify":    {"recompute every summary from its records and every cost from its summaries", runVerify},

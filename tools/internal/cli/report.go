@@ -9,7 +9,7 @@ import (
 	"github.com/forge-bench/forge/tools/internal/rundir"
 )
 
-// runChart draws the five charts for the given runs, or, with no runs,
+// runChart draws the charts (five and the TCO) for the given runs, or, with no runs,
 // regenerates every chart set under results/ from its study.json.
 func runChart(_ context.Context, env Env, args []string) error {
 	return studyCommand(env, "chart", args, func(st *report.Study, out string) error {

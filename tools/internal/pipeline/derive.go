@@ -50,7 +50,7 @@ type studyRecord struct {
 // StudyFunc draws or writes something of a loaded study into out.
 type StudyFunc func(st *report.Study, out string) error
 
-// Charts draws the five charts of a study into out/charts.
+// Charts draws the five charts and the TCO chart of a study into out/charts.
 func Charts(st *report.Study, out string) ([]string, error) {
 	return chart.Render(st.ChartSet(), filepath.Join(out, rundir.ChartsDir))
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/forge-bench/forge/tools/internal/chart"
 	"github.com/forge-bench/forge/tools/internal/cost"
 )
 
@@ -17,7 +18,7 @@ func (st *Study) leadExpected(w *writer, c *cost.Report) {
 		}
 		w.p("  - at the expected %s tokens a month: self-hosting %s (%s)", Human(m.TokensPerMonth), usd(m.RentedUSD), replicas(m))
 		for _, o := range optional(m) {
-			w.p(", %s", o)
+			w.p(", %s %s", o.name, usd(o.usd))
 		}
 		var apis []string
 		for _, a := range c.APIs {
@@ -31,15 +32,21 @@ func replicas(m cost.Monthly) string {
 	return fmt.Sprintf("%d replica(s) busy %.1f %% of the month at the SLO load", m.Replicas, 100*m.Utilization)
 }
 
+// figure is one named monthly amount.
+type figure struct {
+	name string
+	usd  float64
+}
+
 // optional are the monthly figures the experiment asked for beyond rent.
-func optional(m cost.Monthly) []string {
-	var out []string
+func optional(m cost.Monthly) []figure {
+	var out []figure
 	for _, f := range []struct {
 		name string
 		v    *float64
 	}{{"with operations", m.RentedWithOpsUSD}, {"owned", m.OwnedUSD}, {"owned with operations", m.OwnedWithOpsUSD}} {
 		if f.v != nil {
-			out = append(out, fmt.Sprintf("%s %s", f.name, usd(*f.v)))
+			out = append(out, figure{f.name, *f.v})
 		}
 	}
 	return out
@@ -55,9 +62,8 @@ func (st *Study) monthlyTable(w *writer) {
 		}
 		w.p("Dollars a month by volume (input and output tokens), %s at its SLO load, against each API at this mix:\n\n", e.Run.Label())
 		head := []string{"tokens a month", "replicas", "self-hosted, rented"}
-		extra := optional(c.Monthly[0])
-		for _, o := range extra {
-			head = append(head, strings.SplitN(o, " $", 2)[0])
+		for _, o := range optional(c.Monthly[0]) {
+			head = append(head, o.name)
 		}
 		for _, a := range c.APIs {
 			head = append(head, a.Model+" ("+a.Provider+")")
@@ -70,7 +76,7 @@ func (st *Study) monthlyTable(w *writer) {
 			}
 			row := []string{vol, fmt.Sprintf("%d (%.1f %%)", m.Replicas, 100*m.Utilization), usd(m.RentedUSD)}
 			for _, o := range optional(m) {
-				row = append(row, "$"+strings.SplitN(o, " $", 2)[1])
+				row = append(row, usd(o.usd))
 			}
 			for _, a := range c.APIs {
 				row = append(row, usd(m.APIs[a.Name]))
@@ -80,4 +86,38 @@ func (st *Study) monthlyTable(w *writer) {
 		w.p("\n")
 		return
 	}
+}
+
+// tco is the TCO chart's data: the same runs and volumes as monthlyTable.
+func (st *Study) tco() *chart.TCO {
+	for _, e := range st.Entries {
+		c := e.Cost
+		if c == nil || len(c.Monthly) == 0 {
+			continue
+		}
+		t := &chart.TCO{Label: e.Run.Label()}
+		self := []chart.TCOLine{{Label: e.Run.Label() + ", rented"}}
+		for _, o := range optional(c.Monthly[0]) {
+			self = append(self, chart.TCOLine{Label: e.Run.Label() + ", " + o.name})
+		}
+		apis := make([]chart.TCOLine, len(c.APIs))
+		for _, m := range c.Monthly {
+			t.Volumes = append(t.Volumes, m.TokensPerMonth)
+			self[0].USD = append(self[0].USD, m.RentedUSD)
+			for i, o := range optional(m) {
+				self[i+1].USD = append(self[i+1].USD, o.usd)
+			}
+			for i, a := range c.APIs {
+				apis[i].Label, apis[i].USD = a.Model+" ("+a.Provider+")", append(apis[i].USD, m.APIs[a.Name])
+			}
+		}
+		for _, a := range c.APIs {
+			if v := a.BreakEvenAtGoodputPerMon; v != nil {
+				t.BreakEvens = append(t.BreakEvens, chart.BreakEven{Label: a.Model, TokensPerMonth: *v, USD: c.Price.USDPerHour * cost.HoursPerMonth})
+			}
+		}
+		t.Self, t.APIs = self, apis
+		return t
+	}
+	return nil
 }

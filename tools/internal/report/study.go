@@ -166,7 +166,7 @@ func (st *Study) apis() []cost.API {
 	return out
 }
 
-// ChartSet extracts the five charts' data.
+// ChartSet extracts the charts' data: the five canonical ones and the TCO.
 func (st *Study) ChartSet() chart.Set {
 	s := chart.Set{Title: st.Title(), XLabel: "concurrency (requests in flight)", Footer: st.Footer()}
 	for _, e := range st.Entries {
@@ -210,6 +210,7 @@ func (st *Study) ChartSet() chart.Set {
 	if len(s.Tasks) == 0 {
 		s.NoEvalReason = st.noEvalReason(pairs)
 	}
+	s.TCO = st.tco()
 	return s
 }
 
