@@ -96,12 +96,21 @@ validate: build ## check experiments/ and every result file under results/
 	@if find results -name '*.json' -o -name '*.jsonl' | grep -q .; then \
 		$(FORGE) validate results; else echo "results/: no result files yet"; fi
 
-run: build ## the main job: validate, run the baseline and the experiment (twin_bf16, twin), cost, charts, report, verify
+# make run answers the reference study first: both study experiments'
+# full sweeps predicted by the twin in virtual time (seconds), priced and
+# reported as runs of their own (results/NAME.predicted/), then the live
+# twin pipeline as before. It ends with the predicted study's answer.
+run: build ## the main job: the reference study predicted (llama31_8b_{bf16,awq}_a5000, twin model), then the live twin pipeline (twin_bf16, twin): cost, charts, report, verify
 	$(FORGE) validate $(EXPERIMENTS)
-	$(if $(BASELINE),$(FORGE) run $(BASELINE),)
-	$(FORGE) run $(EXPERIMENT) $(if $(BASELINE),--compare $(RESULTS)/$(BASELINE),)
-	$(FORGE) verify $(RESULTS)/$(EXPERIMENT) $(if $(BASELINE),$(RESULTS)/$(BASELINE),)
-	@echo "results: $$(ls -d $(RESULTS)/$(EXPERIMENT)/*/ | tail -1)report.md"
+	$(FORGE) predict $(STUDY_BF16) --results $(RESULTS)
+	$(FORGE) predict $(STUDY_AWQ) --results $(RESULTS) --compare $(RESULTS)/$(STUDY_BF16).predicted
+	$(if $(BASELINE),$(FORGE) run $(BASELINE) --results $(RESULTS),)
+	$(FORGE) run $(EXPERIMENT) --results $(RESULTS) $(if $(BASELINE),--compare $(RESULTS)/$(BASELINE),)
+	$(FORGE) verify $(RESULTS)/$(STUDY_BF16).predicted $(RESULTS)/$(STUDY_AWQ).predicted $(RESULTS)/$(EXPERIMENT) $(if $(BASELINE),$(RESULTS)/$(BASELINE),)
+	@study="$$(ls -d $(RESULTS)/$(STUDY_AWQ).predicted/*/ | tail -1)report.md"; \
+	echo; echo "The reference study, predicted by the twin (not measured; $$study):"; \
+	sed -n '/^## The answer/,/^\*\*Workload/p' "$$study" | sed '1d;$$d'; \
+	echo "results: $$study (reference study, predicted); $$(ls -d $(RESULTS)/$(EXPERIMENT)/*/ | tail -1)report.md (live twin run)"
 
 charts: build ## regenerate every chart set under results/ (from each study.json), from results/ alone
 	$(FORGE) chart --results $(RESULTS)

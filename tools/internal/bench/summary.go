@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"time"
@@ -198,4 +200,12 @@ func failureClass(r Record) string {
 		return r.Status
 	}
 	return r.Status + ": " + head
+}
+
+// PrintTable writes one line per level: rates and median latencies.
+func PrintTable(w io.Writer, sums []Summary) {
+	fmt.Fprintf(w, "%-18s %10s %12s %12s %12s %12s\n", "level", "req/s", "output tok/s", "TTFT p50 ms", "TPOT p50 ms", "E2EL p50 ms")
+	for _, s := range sums {
+		fmt.Fprintf(w, "%-18s %10.2f %12.1f %12s %12s %12s\n", LevelName(s.Level), s.RequestThroughput, s.OutputThroughput, FormatMs(s.TTFT.P50), FormatMs(s.TPOT.P50), FormatMs(s.E2EL.P50))
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/forge-bench/forge/tools/internal/bench"
 	"github.com/forge-bench/forge/tools/internal/engine"
@@ -48,10 +49,11 @@ func runTwin(ctx context.Context, env Env, args []string) error {
 }
 
 func runPredict(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "predict", "NAME [--out DIR] [--experiments DIR] [--find-max --concurrency A,B | --rate A,B]")
+	fs := newFlags(env, "predict", "NAME [--out DIR | --results DIR [--compare RUN]] [--experiments DIR] [--find-max --concurrency A,B | --rate A,B]")
 	planPath := fs.String("plan", "", "plan JSON (instead of NAME)")
 	dir := fs.String("experiments", "experiments", "directory of experiments")
 	out := fs.String("out", "", "write <level>.jsonl and <level>.summary.json here (default: print a table only)")
+	results, compare := fs.String("results", "", "record the prediction as a run under DIR/NAME.predicted/, priced, charted and reported"), fs.String("compare", "", "with --results: runs to report it with")
 	conc, rate := fs.String("concurrency", "", "with --find-max: the closed-loop search range"), fs.String("rate", "", "with --find-max: the open-loop search range (requests/s)")
 	var sf searchFlags
 	sf.register(fs)
@@ -59,14 +61,15 @@ func runPredict(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	name := ""
-	if len(pos) == 1 {
-		name = pos[0]
-	} else if len(pos) > 1 || *planPath == "" {
+	if len(pos) > 1 || len(pos) == 0 && *planPath == "" {
 		return usageErr("predict wants one experiment name (or --plan)")
 	}
-	p, err := planFor(env, *planPath, *dir, name, nil)
+	p, err := planFor(env, *planPath, *dir, strings.Join(pos, ""), nil)
 	if err != nil {
+		return err
+	}
+	if *results != "" {
+		_, err := pipeline.PredictRun(ctx, pipeline.Out{Stdout: env.Stdout, Stderr: env.Stderr}, p, *results, *compare)
 		return err
 	}
 	var search *bench.Search
@@ -86,10 +89,7 @@ func runPredict(ctx context.Context, env Env, args []string) error {
 	if search != nil {
 		defer fmt.Fprintln(env.Stdout, res.Statement(*search))
 	}
-	fmt.Fprintf(env.Stdout, "%-18s %10s %12s %12s %12s %12s\n", "level", "req/s", "output tok/s", "TTFT p50 ms", "TPOT p50 ms", "E2EL p50 ms")
-	for _, s := range sums {
-		fmt.Fprintf(env.Stdout, "%-18s %10.2f %12.1f %12s %12s %12s\n", bench.LevelName(s.Level), s.RequestThroughput, s.OutputThroughput, bench.FormatMs(s.TTFT.P50), bench.FormatMs(s.TPOT.P50), bench.FormatMs(s.E2EL.P50))
-	}
+	bench.PrintTable(env.Stdout, sums)
 	if *out != "" {
 		return bench.WriteLevels(*out, lrs, sums)
 	}

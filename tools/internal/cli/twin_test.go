@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -218,5 +219,39 @@ func TestFindMaxOnTwin(t *testing.T) {
 	}
 	if pred, _ := strconv.ParseFloat(pm[1], 64); math.Abs(pred-found) > 1 {
 		t.Errorf("predict --find-max found %g, bench --find-max %g: more than one search step (1) apart", pred, found)
+	}
+}
+
+// TestPredictRun: forge predict NAME --results records the reference
+// study's prediction as runs of their own, priced from predicted/ and
+// reported with the baseline, every figure labelled predicted, and verify
+// recomputes them byte for byte.
+func TestPredictRun(t *testing.T) {
+	res := t.TempDir()
+	for _, args := range [][]string{
+		{"predict", "llama31_8b_bf16_a5000", "--experiments", "../../../experiments", "--results", res},
+		{"predict", "llama31_8b_awq_a5000", "--experiments", "../../../experiments", "--results", res, "--compare", filepath.Join(res, "llama31_8b_bf16_a5000.predicted")},
+		{"verify", res},
+	} {
+		if _, stderr, code := run(t, args...); code != ExitOK {
+			t.Fatalf("forge %v: exit %d\n%s", args, code, stderr)
+		}
+	}
+	m, _ := filepath.Glob(filepath.Join(res, "llama31_8b_awq_a5000.predicted", "*", "report.md"))
+	if len(m) != 1 {
+		t.Fatalf("reports %v", m)
+	}
+	b, err := os.ReadFile(m[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := string(b)
+	if !strings.Contains(md, "(predicted by the twin in virtual time, not measured)") || strings.Contains(md, "| measured |") ||
+		!strings.Contains(md, "- Simulated (twin): llama31_8b_awq_a5000") || !strings.Contains(md, "- Simulated (twin): llama31_8b_bf16_a5000") {
+		t.Errorf("the predicted study's report does not say predicted everywhere:\n%s", md[:min(len(md), 3000)])
+	}
+	cb, err := os.ReadFile(filepath.Join(filepath.Dir(m[0]), "cost.json"))
+	if err != nil || !strings.Contains(string(cb), `"throughput_source": "predicted"`) {
+		t.Errorf("cost.json is not priced from the prediction (%v)", err)
 	}
 }

@@ -151,9 +151,13 @@ func PrintCost(o Out, dir string, allowIncomplete bool) (*cost.Report, error) {
 	if rep.Incomplete != "" {
 		fmt.Fprintf(o.Stdout, "%s: %s\n", path, rep.Incomplete)
 	}
+	source := rep.ThroughputSource
+	if source == "measured" && rep.Provenance.Engine.Name == "twin" {
+		source = "simulated (twin, served live)"
+	}
 	fmt.Fprintf(o.Stdout, "%s: $%.4f per 1M output tokens, $%.4f per 1M tokens in+out, at %s %g (%s peak, utilization 1.0, $%.2f/h %s, price of %s)\n",
 		path, rep.Headline.USDPer1MOutputTokens, rep.Headline.USDPer1MTotalTokens, rep.Headline.Level.Kind, rep.Headline.Level.Value,
-		rep.ThroughputSource, rep.Price.USDPerHour, rep.Price.Provider, rep.Price.Observed)
+		source, rep.Price.USDPerHour, rep.Price.Provider, rep.Price.Observed)
 	for _, a := range rep.APIs {
 		be := "never (the API is cheaper per token)"
 		if a.BreakEvenTokensPerMonth != nil {

@@ -3,6 +3,9 @@ package pipeline
 import (
 	"cmp"
 	"context"
+	"github.com/forge-bench/forge/tools/internal/rundir"
+	"os"
+	"time"
 
 	"github.com/forge-bench/forge/tools/internal/bench"
 	"github.com/forge-bench/forge/tools/internal/buildinfo"
@@ -35,6 +38,42 @@ func PredictSequence(p *plan.Plan, seq Sequence, runID string) ([]bench.LevelRun
 		lrs, sums = append(lrs, lr), append(sums, s)
 	}
 	return lrs, sums
+}
+
+// PredictRun is `forge predict NAME --results ROOT`: the experiment's
+// whole sweep predicted by the twin in virtual time, kept as a run of its
+// own (results/NAME.predicted/<id>/, levels under predicted/, state
+// complete) and priced, charted and reported like a measured one, every
+// figure labelled predicted; compare names runs to report it with (the
+// baseline's prediction). It answers a study before a GPU is rented.
+func PredictRun(ctx context.Context, o Out, p *plan.Plan, resultsRoot, compare string) (rundir.Dir, error) {
+	seq, err := PlanSequence(ctx, p)
+	if err != nil {
+		return "", err
+	}
+	data, err := plan.Encode(p)
+	if err != nil {
+		return "", err
+	}
+	now := time.Now()
+	d, err := rundir.Create(resultsRoot, p.Experiment+rundir.PredictedSuffix, rundir.NewID(now, buildinfo.Short()), data,
+		rundir.State{State: rundir.Running, StartedAt: now.UTC().Format(rundir.StartedAtFormat), PlanHash: p.Hash, TimeScale: 1, ForgePID: os.Getpid()})
+	if err != nil {
+		return "", err
+	}
+	lrs, sums := PredictSequence(p, seq, d.ID())
+	err = bench.WriteLevels(d.Path(rundir.PredictedDir), lrs, sums)
+	if err = cmp.Or(Finish(ctx, d, err), err); err != nil {
+		return d, err
+	}
+	if _, err := PrintCost(o, string(d), false); err != nil {
+		return d, err
+	}
+	dirs, err := CompareDirs(string(d), compare)
+	if err != nil {
+		return d, err
+	}
+	return d, Study(string(d), dirs, false, chartAndReport(o))
 }
 
 // PredictOrSearch predicts the plan's sweep or, with a search, find-max in

@@ -101,7 +101,14 @@ func (st *Study) Title() string {
 		engines = appendUnique(engines, e.Run.Plan.Engine.Kind)
 	}
 	t := strings.Join(gpus, " vs ")
-	if len(engines) == 1 && engines[0] == "twin" {
+	predicted := true
+	for _, e := range st.Entries {
+		predicted = predicted && len(e.Run.Summaries) == 0 && len(e.Run.Predicted) > 0
+	}
+	switch {
+	case predicted:
+		t += " (predicted by the twin in virtual time, not measured)"
+	case len(engines) == 1 && engines[0] == "twin":
 		t += " (twin engine)"
 	}
 	for _, e := range st.Entries {

@@ -76,6 +76,12 @@ const APIEvalSuffix = ".api."
 // one API.
 func APIEvalDir(experiment, api string) string { return experiment + APIEvalSuffix + api }
 
+// PredictedSuffix marks the directory of an experiment's predicted runs
+// (forge predict NAME --results): results/<experiment>.predicted/<runID>/,
+// apart from its measured runs, so that a prediction is never the
+// experiment's latest run.
+const PredictedSuffix = ".predicted"
+
 // ErrExists is returned by Create for a run directory that already exists.
 var ErrExists = errors.New("run directory already exists")
 
