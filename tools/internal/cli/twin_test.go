@@ -226,7 +226,16 @@ func TestFindMaxOnTwin(t *testing.T) {
 // study's prediction as runs of their own, priced from predicted/ and
 // reported with the baseline, every figure labelled predicted, and verify
 // recomputes them byte for byte.
+//
+// The study's ShareGPT subset comes, pinned by sha256, from ../shared beside
+// the repository (CI has it), into a fresh cache.
 func TestPredictRun(t *testing.T) {
+	seed, err := filepath.Abs("../../../../shared/datasets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("FORGE_DATA_SEED", seed)
+	t.Setenv("FORGE_DATA_CACHE", t.TempDir())
 	res := t.TempDir()
 	for _, args := range [][]string{
 		{"predict", "llama31_8b_bf16_a5000", "--experiments", "../../../experiments", "--results", res},

@@ -441,7 +441,7 @@ func dirExists(path string) bool {
 // EvalRunDir creates an eval-only run directory for `forge eval
 // EXPERIMENT` (no sweep: no levels), in state running.
 func EvalRunDir(resultsRoot string, p *plan.Plan) (rundir.Dir, error) {
-	d, _, err := newRun(resultsRoot, p, "", time.Now(), 1, nil)
+	d, _, err := newRun(resultsRoot, p.Experiment, p, "", time.Now(), 1, nil)
 	return d, err
 }
 

@@ -84,13 +84,7 @@ func EvalAPI(ctx context.Context, out Out, p *plan.Plan, apiName, baseURL, keyEn
 	if err != nil {
 		return "", err
 	}
-	data, err := plan.Encode(p)
-	if err != nil {
-		return "", err
-	}
-	now := time.Now()
-	d, err := rundir.Create(resultsRoot, rundir.APIEvalDir(p.Experiment, api.Name), rundir.NewID(now, buildinfo.Short()), data,
-		rundir.State{State: rundir.Running, StartedAt: now.UTC().Format(rundir.StartedAtFormat), PlanHash: p.Hash, TimeScale: 1, ForgePID: os.Getpid()})
+	d, _, err := newRun(resultsRoot, rundir.APIEvalDir(p.Experiment, api.Name), p, "", time.Now(), 1, nil)
 	if err != nil {
 		return "", err
 	}

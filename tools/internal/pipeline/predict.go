@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"github.com/forge-bench/forge/tools/internal/rundir"
-	"os"
 	"time"
 
 	"github.com/forge-bench/forge/tools/internal/bench"
@@ -51,13 +50,7 @@ func PredictRun(ctx context.Context, o Out, p *plan.Plan, resultsRoot, compare s
 	if err != nil {
 		return "", err
 	}
-	data, err := plan.Encode(p)
-	if err != nil {
-		return "", err
-	}
-	now := time.Now()
-	d, err := rundir.Create(resultsRoot, p.Experiment+rundir.PredictedSuffix, rundir.NewID(now, buildinfo.Short()), data,
-		rundir.State{State: rundir.Running, StartedAt: now.UTC().Format(rundir.StartedAtFormat), PlanHash: p.Hash, TimeScale: 1, ForgePID: os.Getpid()})
+	d, _, err := newRun(resultsRoot, p.Experiment+rundir.PredictedSuffix, p, "", time.Now(), 1, nil)
 	if err != nil {
 		return "", err
 	}

@@ -221,19 +221,19 @@ func open(p *plan.Plan, o Options, now time.Time) (rundir.Dir, rundir.State, []p
 	for _, l := range p.Sweep.Levels {
 		levels = append(levels, rundir.Level{Name: levelName(l), State: "missing", Prompts: p.Sweep.PromptsPerLevel})
 	}
-	d, st, err := newRun(o.ResultsRoot, p, o.RunID, now, cmp.Or(o.TimeScale, 1), levels)
+	d, st, err := newRun(o.ResultsRoot, p.Experiment, p, o.RunID, now, cmp.Or(o.TimeScale, 1), levels)
 	return d, st, p.Sweep.Levels, err
 }
 
 // newRun creates a run directory (id "" = the start time and commit) in
 // state running, this process running it.
-func newRun(root string, p *plan.Plan, id string, now time.Time, scale float64, levels []rundir.Level) (rundir.Dir, rundir.State, error) {
+func newRun(root, name string, p *plan.Plan, id string, now time.Time, scale float64, levels []rundir.Level) (rundir.Dir, rundir.State, error) {
 	data, err := plan.Encode(p)
 	if err != nil {
 		return "", rundir.State{}, err
 	}
 	st := rundir.State{State: rundir.Running, StartedAt: now.UTC().Format(rundir.StartedAtFormat), PlanHash: p.Hash, TimeScale: scale, ForgePID: os.Getpid(), Levels: levels}
-	d, err := rundir.Create(root, p.Experiment, cmp.Or(id, rundir.NewID(now, buildinfo.Short())), data, st)
+	d, err := rundir.Create(root, name, cmp.Or(id, rundir.NewID(now, buildinfo.Short())), data, st)
 	return d, st, err
 }
 
