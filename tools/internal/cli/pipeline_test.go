@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/forge-bench/forge/tools/internal/results"
+	"github.com/forge-bench/forge/tools/internal/rundir"
 )
 
 // tinyExperiment is a two-level twin sweep small enough for a unit test.
@@ -140,5 +142,58 @@ func TestRunPipeline(t *testing.T) {
 	again, _ := os.ReadFile(filepath.Join(dir, "report.md"))
 	if string(again) != string(report) {
 		t.Error("regenerated report.md differs")
+	}
+}
+
+// TestRunSearch: forge run on an experiment whose sweep has a search block
+// probes from the start (each probe a level in the state and on disk),
+// says what it found, prices the found load as the goodput level, and
+// forge verify recomputes every probe; --resume refuses a search.
+func TestRunSearch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a live twin search")
+	}
+	exps := copyTree(t, "../../../experiments")
+	search := strings.Replace(strings.Replace(fmt.Sprintf(tinyExperiment, freePort(t)), `experiment "tiny"`, `experiment "tinysearch"`, 1),
+		"    concurrency       = [1, 2]\n", "    concurrency       = [1, 32]\n    search {}\n", 1)
+	search = strings.Replace(search, "ttft_p99_ms = 2000", "ttft_p99_ms = 150", 1)
+	if err := os.WriteFile(filepath.Join(exps, "tinysearch.hcl"), []byte(search), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := t.TempDir()
+	_, stderr, code := run(t, "run", "tinysearch", "--experiments", exps, "--results", res, "--run-id", "s", "--time-scale", "10")
+	if code != ExitOK {
+		t.Fatalf("forge run: exit %d\n%s", code, stderr)
+	}
+	m := regexp.MustCompile(`find-max after (\d+) probe\(s\): the highest concurrency meeting the SLO is (\d+)`).FindStringSubmatch(stderr)
+	if m == nil {
+		t.Fatalf("no find-max result:\n%s", stderr)
+	}
+	dir := filepath.Join(res, "tinysearch", "s")
+	st, err := rundir.Dir(dir).ReadState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "bench", "*.summary.json"))
+	if probes := fmt.Sprint(len(st.Levels)); probes != m[1] || len(files) != len(st.Levels) || len(st.Levels) < 3 {
+		t.Errorf("%s probes said, %d levels in the state, %d summaries", m[1], len(st.Levels), len(files))
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "cost.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		Goodput struct {
+			Level *struct{ Value float64 } `json:"level"`
+		} `json:"goodput"`
+	}
+	if err := json.Unmarshal(b, &c); err != nil || c.Goodput.Level == nil || fmt.Sprint(c.Goodput.Level.Value) != m[2] {
+		t.Errorf("goodput level %+v (%v), want the found concurrency %s", c.Goodput.Level, err, m[2])
+	}
+	if _, stderr, code := run(t, "verify", res); code != ExitOK {
+		t.Errorf("verify: exit %d\n%s", code, stderr)
+	}
+	if _, stderr, code := run(t, "run", "tinysearch", "--experiments", exps, "--resume", dir); code == ExitOK || !strings.Contains(stderr, "does not resume") {
+		t.Errorf("--resume of a search: exit %d\n%s", code, stderr)
 	}
 }

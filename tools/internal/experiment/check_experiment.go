@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 
@@ -61,6 +62,7 @@ func (k *checker) experiment(c *Config, e *Experiment) {
 		k.errf(d.Ptr(), "Missing sweep", "experiment %q needs a sweep { concurrency = [...] prompts_per_level = N } block.", e.Name)
 	} else {
 		k.sweep(e.Sweep)
+		k.search(e)
 	}
 	if s := e.SLO; s != nil {
 		for _, f := range []struct {
@@ -252,6 +254,34 @@ func (k *checker) sweep(s *Sweep) {
 	}
 	if s.MaxDurationS != nil {
 		k.positive(b, d, "max_duration_s", *s.MaxDurationS)
+	}
+}
+
+// search checks a find-max sweep: two loads of one kind (the start and the
+// max), whole concurrencies, an SLO to search against, and bounds.
+func (k *checker) search(e *Experiment) {
+	sr := e.Sweep.Search
+	if sr == nil {
+		return
+	}
+	b, d := sr.Body, sr.DefRange
+	if n := len(e.Sweep.Concurrency) + len(e.Sweep.Rates); n != 2 || len(e.Sweep.Concurrency) == 1 {
+		k.errf(d.Ptr(), "Search needs a start and a max", "a sweep with a search block gives two loads of one kind, the first probe and the highest allowed: concurrency = [1, 64] or rates = [0.5, 32]; it has %d concurrency and %d rate value(s).", len(e.Sweep.Concurrency), len(e.Sweep.Rates))
+	}
+	if e.SLO == nil {
+		k.errf(d.Ptr(), "Search without an SLO", "find-max searches for the highest load meeting the SLO: add an slo { ttft_p99_ms = … } block to experiment %q.", e.Name)
+	}
+	if sr.Step != nil {
+		k.positive(b, d, "step", *sr.Step)
+		if len(e.Sweep.Concurrency) > 0 && *sr.Step != math.Trunc(*sr.Step) {
+			k.errf(at(b, "step", d), "Fractional concurrency step", "step = %v: a concurrency search moves by whole requests.", *sr.Step)
+		}
+	}
+	if sr.MaxProbes != nil && (*sr.MaxProbes < 1 || *sr.MaxProbes > 64) {
+		k.errf(at(b, "max_probes", d), "Invalid probe count", "max_probes = %d must be between 1 and 64.", *sr.MaxProbes)
+	}
+	if sr.BudgetS != nil {
+		k.positive(b, d, "budget_s", *sr.BudgetS)
 	}
 }
 

@@ -306,6 +306,20 @@ type Sweep struct {
 	PromptsPerLevel int       `hcl:"prompts_per_level"`
 	Warmup          *int      `hcl:"warmup,optional"`
 	MaxDurationS    *float64  `hcl:"max_duration_s,optional"`
+	// Search turns the two levels given (start and max) into a find-max
+	// search for the highest load meeting the SLO.
+	Search *SweepSearch `hcl:"search,block"`
+
+	Body     hcl.Body  `hcl:",body"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+// SweepSearch bounds a find-max search: its resolution, probe count and
+// time budget.
+type SweepSearch struct {
+	Step      *float64 `hcl:"step,optional"`
+	MaxProbes *int     `hcl:"max_probes,optional"`
+	BudgetS   *float64 `hcl:"budget_s,optional"`
 
 	Body     hcl.Body  `hcl:",body"`
 	DefRange hcl.Range `hcl:",def_range"`

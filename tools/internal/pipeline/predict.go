@@ -30,6 +30,10 @@ func Predict(ctx context.Context, p *plan.Plan, runID string) ([]bench.LevelRun,
 // run's bench sends).
 func PredictSequence(p *plan.Plan, seq Sequence, runID string) ([]bench.LevelRun, []bench.Summary) {
 	pr := newPredictor(p, seq, runID)
+	if s := SearchOf(p); s != nil {
+		lrs, sums, _, _ := pr.search(context.Background(), *s)
+		return lrs, sums
+	}
 	var lrs []bench.LevelRun
 	var sums []bench.Summary
 	for _, l := range p.Sweep.Levels {
@@ -81,9 +85,13 @@ func PredictOrSearch(ctx context.Context, p *plan.Plan, s *bench.Search, runID s
 		lrs, sums := PredictSequence(p, seq, runID)
 		return lrs, sums, bench.SearchResult{}, nil
 	}
-	pr := newPredictor(p, seq, runID)
+	return newPredictor(p, seq, runID).search(ctx, *s)
+}
+
+// search is find-max in virtual time, each probe a predicted level.
+func (pr *predictor) search(ctx context.Context, s bench.Search) ([]bench.LevelRun, []bench.Summary, bench.SearchResult, error) {
 	var lrs []bench.LevelRun
-	res, sums, err := bench.FindMax(ctx, *s, 0, func(_ context.Context, lvl bench.Level) (bench.Summary, error) {
+	res, sums, err := bench.FindMax(ctx, s, 0, func(_ context.Context, lvl bench.Level) (bench.Summary, error) {
 		lr, sum := pr.level(lvl)
 		lrs = append(lrs, lr)
 		return sum, nil

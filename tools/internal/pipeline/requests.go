@@ -114,7 +114,21 @@ func BaseConfig(p *plan.Plan) bench.Config {
 	for _, l := range p.Sweep.Levels {
 		cfg.Levels = append(cfg.Levels, bench.Level{Kind: l.Kind, Value: l.Value, Index: l.Index})
 	}
+	cfg.Search = SearchOf(p)
 	return cfg
+}
+
+// SearchOf is the plan's find-max search, nil for a sweep of fixed levels.
+func SearchOf(p *plan.Plan) *bench.Search {
+	s := p.Sweep.Search
+	if s == nil {
+		return nil
+	}
+	out := &bench.Search{Kind: s.Kind, Start: s.Start, Max: s.Max, Step: s.Step, MaxProbes: s.MaxProbes}
+	if s.BudgetS != nil {
+		out.Budget = time.Duration(*s.BudgetS * float64(time.Second))
+	}
+	return out
 }
 
 // BenchConfig is BaseConfig with the plan's request sequence, generated

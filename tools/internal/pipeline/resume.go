@@ -20,6 +20,11 @@ import (
 // one scale.
 func resume(p *plan.Plan, o Options, now time.Time) (rundir.Dir, rundir.State, []plan.Level, error) {
 	d := rundir.Dir(o.Resume)
+	if p.Sweep.Search != nil {
+		// Which probe comes next depends on every probe before it, and a
+		// cut probe's load would be measured twice; a search starts over.
+		return "", rundir.State{}, nil, fmt.Errorf("--resume %s: a find-max search (sweep.search) does not resume; its probes are kept there, start a new run", d)
+	}
 	data, err := os.ReadFile(d.Path(rundir.PlanFile))
 	if err != nil {
 		return "", rundir.State{}, nil, fmt.Errorf("--resume %s: not a run directory: %w", d, err)

@@ -217,6 +217,11 @@ func open(p *plan.Plan, o Options, now time.Time) (rundir.Dir, rundir.State, []p
 	if o.Resume != "" {
 		return resume(p, o, now)
 	}
+	if p.Sweep.Search != nil {
+		// A search's levels are its probes, known only as it goes.
+		d, st, err := newRun(o.ResultsRoot, p.Experiment, p, o.RunID, now, cmp.Or(o.TimeScale, 1), nil)
+		return d, st, nil, err
+	}
 	var levels []rundir.Level
 	for _, l := range p.Sweep.Levels {
 		levels = append(levels, rundir.Level{Name: levelName(l), State: "missing", Prompts: p.Sweep.PromptsPerLevel})

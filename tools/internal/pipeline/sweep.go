@@ -1,7 +1,9 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/forge-bench/forge/tools/internal/bench"
@@ -61,34 +63,28 @@ func (sw *sweep) run(ctx context.Context, todo []plan.Level) string {
 	}()
 
 	last := -1 // index in st.Levels of the last level run
+	if s := sw.cfg.Search; s != nil {
+		// find-max: each probe is a level, added to the state as it starts.
+		res, _, err := bench.FindMax(sctx, *s, 0, func(ctx context.Context, lvl bench.Level) (bench.Summary, error) {
+			sw.st.Levels = append(sw.st.Levels, rundir.Level{Name: bench.LevelName(lvl), State: "missing", Prompts: len(sw.cfg.Prompts)})
+			sw.save()
+			var sums []bench.Summary
+			if last, sums = sw.level(ctx, lvl); len(sums) == 0 || sw.benchErr != nil || ctx.Err() != nil {
+				return bench.Summary{}, cmp.Or(sw.benchErr, ctx.Err(), errors.New("the level left no summary"))
+			}
+			return sums[0], nil
+		})
+		if err == nil {
+			fmt.Fprintf(sw.o.Stderr, "run %s: %s\n", sw.d.ID(), res.Statement(*s))
+		}
+	}
 	for _, l := range todo {
 		if sctx.Err() != nil {
 			break
 		}
-		lvl := bench.Level{Kind: l.Kind, Value: l.Value, Index: l.Index}
-		one := sw.cfg
-		one.Levels = []bench.Level{lvl}
-		sums, err := bench.Run(sctx, one)
-		sw.sums = append(sw.sums, sums...)
-		last = sw.record(lvl, sums, err, sw.dead(), sctx.Err() != nil)
-		if err != nil {
-			// A level cut short by Ctrl-C or the engine's death (its
-			// warmup fails, say) is that, not a bench failure.
-			if sctx.Err() == nil {
-				sw.benchErr = err
-			}
+		var sums []bench.Summary
+		if last, sums = sw.level(sctx, bench.Level{Kind: l.Kind, Value: l.Value, Index: l.Index}); len(sums) == 0 || sw.benchErr != nil || sctx.Err() != nil {
 			break
-		}
-		if sctx.Err() != nil || len(sums) == 0 {
-			break
-		}
-		if sw.parity != nil {
-			if err := sw.parity.level(sctx, sw.o.Out, lvl, sw.d.ID(), sums[0].Provenance); err != nil {
-				// Forge's own sweep goes on; the cross-check stops here.
-				sw.parityErr = err
-				sw.parity.log.Close()
-				sw.parity = nil
-			}
 		}
 	}
 	close(quit)
@@ -114,6 +110,35 @@ func (sw *sweep) run(ctx context.Context, todo []plan.Level) string {
 		}
 	}
 	return "the engine died during the sweep: " + sw.eng.Cause()
+}
+
+// level runs one level (with vLLM's client after it in a parity run) and
+// records its state; it returns the level's index in the state and its
+// summary, none when it was cut before one was written.
+func (sw *sweep) level(ctx context.Context, lvl bench.Level) (int, []bench.Summary) {
+	one := sw.cfg
+	one.Levels, one.Search = []bench.Level{lvl}, nil
+	sums, err := bench.Run(ctx, one)
+	sw.sums = append(sw.sums, sums...)
+	last := sw.record(lvl, sums, err, sw.dead(), ctx.Err() != nil)
+	if err != nil {
+		// A level cut short by Ctrl-C or the engine's death (its warmup
+		// fails, say) is that, not a bench failure.
+		if ctx.Err() == nil {
+			sw.benchErr = err
+		}
+		return last, sums
+	}
+	if ctx.Err() != nil || len(sums) == 0 || sw.parity == nil {
+		return last, sums
+	}
+	if err := sw.parity.level(ctx, sw.o.Out, lvl, sw.d.ID(), sums[0].Provenance); err != nil {
+		// Forge's own sweep goes on; the cross-check stops here.
+		sw.parityErr = err
+		sw.parity.log.Close()
+		sw.parity = nil
+	}
+	return last, sums
 }
 
 // dead says whether the engine has died (without waiting).

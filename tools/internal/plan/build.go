@@ -228,8 +228,25 @@ func sweep(s *experiment.Sweep) Sweep {
 	for _, r := range s.Rates {
 		out.Levels = append(out.Levels, Level{Index: len(out.Levels), Kind: "rate", Value: r})
 	}
+	if sr := s.Search; sr != nil && len(out.Levels) == 2 {
+		first, last := out.Levels[0], out.Levels[1]
+		search := &Search{Kind: first.Kind, Start: first.Value, Max: last.Value, Step: 1, MaxProbes: DefaultMaxProbes, BudgetS: sr.BudgetS}
+		if first.Kind == "rate" {
+			search.Step = first.Value / 4
+		}
+		if sr.Step != nil {
+			search.Step = *sr.Step
+		}
+		if sr.MaxProbes != nil {
+			search.MaxProbes = *sr.MaxProbes
+		}
+		out.Search = search
+	}
 	return out
 }
+
+// DefaultMaxProbes bounds a find-max search that names no max_probes.
+const DefaultMaxProbes = 16
 
 func nonNil(s []string) []string {
 	if s == nil {

@@ -198,6 +198,19 @@ type Sweep struct {
 	Burstiness      float64  `json:"burstiness"`
 	MaxConcurrency  *int     `json:"max_concurrency,omitempty"`
 	MaxDurationS    *float64 `json:"max_duration_s,omitempty"`
+	// Search, when set, makes Levels the start and the max of a find-max
+	// search (bench.FindMax) rather than the levels to run.
+	Search *Search `json:"search,omitempty"`
+}
+
+// Search is a find-max search's bounds (defaults written in).
+type Search struct {
+	Kind      string   `json:"kind"`
+	Start     float64  `json:"start"`
+	Max       float64  `json:"max"`
+	Step      float64  `json:"step"`
+	MaxProbes int      `json:"max_probes"`
+	BudgetS   *float64 `json:"budget_s,omitempty"`
 }
 
 // SLO thresholds in milliseconds.
