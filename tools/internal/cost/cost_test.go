@@ -257,6 +257,16 @@ func TestOps(t *testing.T) {
 	if o.BreakEvenUtilization["middle"] != nil || o.BreakEvenTokensPerMon["cheap"] != nil {
 		t.Error("with ops, the $0.30 and cheaper APIs must stay cheaper")
 	}
+	// Owned with ops: the spare GPU is owned too, $0.30 × 730 = $219 a
+	// month; with the engineers $1,219, or $0.30 + 1219/730 an hour.
+	if o.Owned == nil {
+		t.Fatal("no owned figures with ops for hardware with an owned block")
+	}
+	owned := 0.30 + 1219.0/730
+	near(t, "owned redundancy", &o.Owned.RedundancyUSDPerMonth, 219)
+	near(t, "owned per month", &o.Owned.USDPerMonth, 1219)
+	near(t, "owned hourly", &o.Owned.USDPerHourWithOps, owned)
+	near(t, "owned total at 1.0", o.Owned.USDPer1MTotalTokens["1.0"], owned*1e6/(3600*150))
 	// the rental figures are not changed by ops
 	if base.Ops != nil || r.Headline != base.Headline || *r.APIs[0].BreakEvenUtilization != *base.APIs[0].BreakEvenUtilization {
 		t.Error("ops changed the rental figures")

@@ -17,6 +17,17 @@ type Ops struct {
 	USDPer1MTotalTokens   ByUtil              `json:"usd_per_1m_total_tokens"`
 	BreakEvenUtilization  map[string]*float64 `json:"break_even_utilization"`
 	BreakEvenTokensPerMon map[string]*float64 `json:"break_even_tokens_per_month"`
+	// Owned is the same for bought hardware (the hardware's owned block):
+	// its hourly equivalent plus engineers and the spare GPUs, also owned.
+	Owned *OwnedOps `json:"owned,omitempty"`
+}
+
+// OwnedOps is owned hardware with operations, priced at the goodput level.
+type OwnedOps struct {
+	RedundancyUSDPerMonth float64 `json:"redundancy_usd_per_month"`
+	USDPerMonth           float64 `json:"usd_per_month"`
+	USDPerHourWithOps     float64 `json:"usd_per_hour_with_ops"`
+	USDPer1MTotalTokens   ByUtil  `json:"usd_per_1m_total_tokens"`
 }
 
 // ops adds operations to the rent: engineer hours × rate and the spare
@@ -35,6 +46,16 @@ func ops(o plan.Ops, r *Report, hourly float64, good int, utils []float64) *Ops 
 	}
 	for _, u := range utils {
 		out.USDPer1MTotalTokens[Key(u)] = PerMillion(out.USDPerHourWithOps, total, u)
+	}
+	if r.Owned != nil {
+		h := r.Owned.USDPerHourEquivalent
+		own := &OwnedOps{RedundancyUSDPerMonth: float64(o.RedundantGPUs) * h * HoursPerMonth, USDPer1MTotalTokens: ByUtil{}}
+		own.USDPerMonth = out.EngineerUSDPerMonth + own.RedundancyUSDPerMonth
+		own.USDPerHourWithOps = h + own.USDPerMonth/HoursPerMonth
+		for _, u := range utils {
+			own.USDPer1MTotalTokens[Key(u)] = PerMillion(own.USDPerHourWithOps, total, u)
+		}
+		out.Owned = own
 	}
 	self := out.USDPer1MTotalTokens[Key(1)]
 	for _, a := range r.APIs {

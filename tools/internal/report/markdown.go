@@ -350,8 +350,12 @@ func (st *Study) leadOps(w *writer, c *cost.Report) {
 	if o == nil || o.USDPer1MTotalTokens["1.0"] == nil {
 		return
 	}
-	w.p("  - with operations ($%.0f a month: engineers $%.0f, %d spare GPU(s) $%.0f%s), %s per 1M tokens at the same load when busy all month:",
+	w.p("  - with operations ($%.0f a month: engineers $%.0f, %d spare GPU(s) $%.0f%s), %s per 1M tokens at the same load when busy all month",
 		o.USDPerMonth, o.EngineerUSDPerMonth, o.RedundantGPUs, o.RedundancyUSDPerMonth, sourceNote(o.Source), usd(*o.USDPer1MTotalTokens["1.0"]))
+	if ow := o.Owned; ow != nil && ow.USDPer1MTotalTokens["1.0"] != nil {
+		w.p(" (owned, spares owned too: %s)", usd(*ow.USDPer1MTotalTokens["1.0"]))
+	}
+	w.p(":")
 	var parts []string
 	for _, a := range c.APIs {
 		if u := o.BreakEvenUtilization[a.Name]; u != nil {
