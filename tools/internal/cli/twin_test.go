@@ -167,9 +167,24 @@ func TestFindMaxOnTwin(t *testing.T) {
 	}
 	url, stop := liveTwin(t, 10)
 	defer stop()
+	// The twin experiment with a TTFT p99 SLO of 1 s: the edge is then the
+	// step from 8 requests in flight (max_num_seqs, p99 about 0.6 s) to 9
+	// (one request waits for a whole batch, about 1.5 s), not a few
+	// milliseconds that the host's load can move (its own 2 s SLO falls
+	// within 2 % of concurrency 16's TTFT).
+	exps := copyTree(t, "../../../experiments")
+	b, err := os.ReadFile(filepath.Join(exps, "twin.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(b)
+	src = strings.Replace(src[:strings.Index(src, `experiment "twin_bf16"`)], `experiment "twin" {`, `experiment "twinslo" {`, 1)
+	if err := os.WriteFile(filepath.Join(exps, "twinslo.hcl"), []byte(strings.Replace(src, "ttft_p99_ms = 2000", "ttft_p99_ms = 1000", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	planPath := filepath.Join(dir, "plan.json")
-	if _, _, code := run(t, "plan", "twin", "--experiments", "../../../experiments", "--out", planPath); code != ExitOK {
+	if _, _, code := run(t, "plan", "twinslo", "--experiments", exps, "--out", planPath); code != ExitOK {
 		t.Fatal("plan failed")
 	}
 	out := filepath.Join(dir, "bench")
@@ -182,6 +197,7 @@ func TestFindMaxOnTwin(t *testing.T) {
 		t.Fatalf("no find-max result in the output:\n%s", stderr)
 	}
 	found, _ := strconv.ParseFloat(m[1], 64)
+	t.Logf("bench --find-max found concurrency %g", found)
 	files, _ := filepath.Glob(filepath.Join(out, "*.summary.json"))
 	met := map[float64]bool{}
 	for _, f := range files {
@@ -200,7 +216,11 @@ func TestFindMaxOnTwin(t *testing.T) {
 	}
 
 	// A probe 25 % above the found load fails the SLO.
-	cfg := twinBenchConfig(t, url)
+	f := benchFlags{planPath: planPath, baseURL: url, out: filepath.Join(dir, "above"), runID: "t", timeout: time.Minute, scrapeInterval: 100 * time.Millisecond}
+	cfg, err := benchConfig(context.Background(), f, map[string]bool{"base-url": true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	above := math.Ceil(1.25 * found)
 	cfg.Levels = []bench.Level{{Kind: "concurrency", Value: above, Index: 0}}
 	sums, err := bench.Run(context.Background(), cfg)
@@ -212,7 +232,7 @@ func TestFindMaxOnTwin(t *testing.T) {
 	}
 
 	// forge predict --find-max: the same search in virtual time.
-	stdout, _, code := run(t, "predict", "twin", "--experiments", "../../../experiments", "--find-max", "--concurrency", "1,64")
+	stdout, _, code := run(t, "predict", "twinslo", "--experiments", exps, "--find-max", "--concurrency", "1,64")
 	pm := regexp.MustCompile(`the highest concurrency meeting the SLO is (\d+);`).FindStringSubmatch(stdout)
 	if code != ExitOK || pm == nil {
 		t.Fatalf("forge predict --find-max: exit %d\n%s", code, stdout)
