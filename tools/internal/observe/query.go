@@ -122,7 +122,9 @@ func (c *Client) WaitTargets(ctx context.Context, jobs ...string) error {
 			}
 			notUp = missing
 			last = strings.Join(down, "; ")
-		} else {
+		} else if ctx.Err() == nil {
+			// A poll cut by the deadline says nothing about the targets:
+			// what the last answered poll said stays the reason.
 			last = err.Error()
 		}
 		select {
