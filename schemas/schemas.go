@@ -37,6 +37,7 @@ const (
 	CostReport     = "forge.cost.report/v1"
 	Study          = "forge.study/v1"
 	RunState       = "forge.run.state/v1"
+	TextRecord     = "forge.text.record/v1"
 )
 
 // fileOf maps each schema name to the embedded file defining it. Files not
@@ -51,6 +52,7 @@ var fileOf = map[string]string{
 	CostReport:     "cost-report.schema.json",
 	Study:          "study.schema.json",
 	RunState:       "run-state.schema.json",
+	TextRecord:     "text-record.schema.json",
 }
 
 // Names returns every schema name a document may declare, sorted.

@@ -23,6 +23,7 @@ var dirs = map[string]string{
 	"cost-report":   CostReport,
 	"study":         Study,
 	"run-state":     RunState,
+	"text-record":   TextRecord,
 }
 
 // want is what an invalid document must produce: some finding at exactly
@@ -31,6 +32,9 @@ var dirs = map[string]string{
 type want struct{ pointer, message string }
 
 var invalid = map[string]want{
+	"text-record/no_tokenizers.json":         {"/tokenizers", "minItems"},
+	"text-record/negative_chars.json":        {"/prompt_chars", "minimum"},
+	"text-record/tokenizer_no_source.json":   {"/tokenizers/1", "missing property 'source'"},
 	"bench-record/bad_level_kind.json":       {"/level/kind", "one of"},
 	"bench-record/bad_token_source.json":     {"/token_source", "one of"},
 	"bench-record/error_without_reason.json": {"", "missing property 'error'"},
@@ -144,7 +148,7 @@ func render(fs []Finding) string {
 
 func TestNames(t *testing.T) {
 	got := Names()
-	want := []string{BenchRecord, BenchSummary, CostReport, EvalRetention, EvalRun, Plan, QuantizeRecord, RunState, Study}
+	want := []string{BenchRecord, BenchSummary, CostReport, EvalRetention, EvalRun, Plan, QuantizeRecord, RunState, Study, TextRecord}
 	if !slices.Equal(got, want) {
 		t.Errorf("Names() = %v, want %v", got, want)
 	}

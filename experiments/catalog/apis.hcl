@@ -28,6 +28,8 @@ api "gpt_4o" {
     observed = "2026-12-03"
     note     = "zero-shot chain of thought, system prompt \"You are a helpful assistant.\"; OpenAI reports no GSM8K or HellaSwag for it"
   }
+  # tiktoken 0.14.0 maps gpt-4o to o200k_base (tiktoken.model.MODEL_TO_ENCODING); Forge counts it offline.
+  tokenizer = "o200k_base"
 }
 
 # Anthropic Claude Sonnet at the brief's $3 / $15.
@@ -57,6 +59,10 @@ api "claude_sonnet" {
   source            = "https://platform.claude.com/docs/zh-CN/models/sonnet-4-6/overview"
   observed          = "2026-11-23"
   unscored                = "No vendor publishes MMLU, GSM8K or HellaSwag for this model at any setting (vendors now report agentic evals; third-party tables trace to no primary source): docs/research/issue18-comparators.md section 3.3. Measure it with forge eval --api claude_sonnet."
+  # An estimate: Anthropic ships no offline tokenizer (token counts come from its API).
+  tokenizer        = "o200k_base"
+  tokenizer_factor = 1.0
+  tokenizer_source = "assumed equal to o200k_base: no published comparison of Claude 4.x and OpenAI token counts; anecdotes put them within 5-10 % (docs/research/issue18-comparators.md 4.5)"
 }
 
 
@@ -102,6 +108,8 @@ api "llama31_8b_deepinfra" {
     observed = "2026-12-03"
     note     = "chain-of-thought prompt as in Wei et al. (2022), up to 1024 generated tokens"
   }
+  # The same weights, so the same tokenizer as the served model: its counts.
+  tokenizer = "self"
 }
 
 api "llama31_8b_nebius" {
@@ -137,6 +145,8 @@ api "llama31_8b_nebius" {
     observed = "2026-12-03"
     note     = "chain-of-thought prompt as in Wei et al. (2022), up to 1024 generated tokens"
   }
+  # The same weights, so the same tokenizer as the served model: its counts.
+  tokenizer = "self"
 }
 
 api "llama31_8b_fireworks" {
@@ -172,6 +182,8 @@ api "llama31_8b_fireworks" {
     observed = "2026-12-03"
     note     = "chain-of-thought prompt as in Wei et al. (2022), up to 1024 generated tokens"
   }
+  # The same weights, so the same tokenizer as the served model: its counts.
+  tokenizer = "self"
 }
 
 # Current frontier models, late 2026 (the vendors' own model pages, stored
@@ -186,6 +198,10 @@ api "gpt_6_2_sol" {
   source                  = "https://developers.openai.com/api/docs/models/gpt-6.2-sol"
   observed                = "2026-12-03"
   unscored                = "No vendor publishes MMLU, GSM8K or HellaSwag for this model at any setting (vendors now report agentic evals; third-party tables trace to no primary source): docs/research/issue18-comparators.md section 3.3. Measure it with forge eval --api gpt_6_2_sol."
+  # An estimate: OpenAI publishes no tokenizer for gpt-6.x and tiktoken 0.14.0 maps none.
+  tokenizer        = "o200k_base"
+  tokenizer_factor = 1.0
+  tokenizer_source = "assumed o200k_base, the encoding of gpt-4o through gpt-5 in tiktoken 0.14.0 (docs/research/issue18-comparators.md 4.1); OpenAI publishes none for gpt-6.x"
 }
 
 api "claude_sonnet_5_5" {
@@ -198,4 +214,9 @@ api "claude_sonnet_5_5" {
   source                  = "https://platform.claude.com/docs/en/about-claude/pricing"
   observed                = "2026-12-03"
   unscored                = "No vendor publishes MMLU, GSM8K or HellaSwag for this model at any setting (vendors now report agentic evals; third-party tables trace to no primary source): docs/research/issue18-comparators.md section 3.3. Measure it with forge eval --api claude_sonnet_5_5."
+  # An estimate: Sonnet 5 and later use a tokenizer that Anthropic says counts
+  # about 30 % more tokens than earlier Claude models for the same text.
+  tokenizer        = "o200k_base"
+  tokenizer_factor = 1.3
+  tokenizer_source = "https://platform.claude.com/docs/en/build-with-claude/token-counting: the newer tokenizer gives approximately 30 percent more tokens than earlier models; earlier Claude taken equal to o200k_base"
 }

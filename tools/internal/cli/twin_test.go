@@ -283,4 +283,12 @@ func TestPredictRun(t *testing.T) {
 	if err != nil || !strings.Contains(string(cb), `"throughput_source": "predicted"`) {
 		t.Errorf("cost.json is not priced from the prediction (%v)", err)
 	}
+	// The ShareGPT prompts are measured (text.json) and every option is
+	// priced per request and per character with them.
+	if !strings.Contains(string(cb), `"currency": {`) || !strings.Contains(string(cb), `"tokenizer": "o200k_base"`) {
+		t.Error("cost.json has no currency block with o200k_base rows")
+	}
+	if !strings.Contains(md, "$ per 1M characters") {
+		t.Error("the report has no one-currency table")
+	}
 }

@@ -23,24 +23,27 @@ const HoursPerMonth = 730.0
 
 // Report is cost.json (schema forge.cost.report/v1). Field order is the JSON order.
 type Report struct {
-	Schema           string            `json:"schema"`
-	RunID            string            `json:"run_id"`
-	Experiment       string            `json:"experiment"`
-	Formula          string            `json:"formula"`
-	ThroughputSource string            `json:"throughput_source"`
-	GPU              GPU               `json:"gpu"`
-	Price            plan.Price        `json:"price"`
-	Owned            *Owned            `json:"owned,omitempty"`
-	Ops              *Ops              `json:"ops,omitempty"`
-	Mix              Mix               `json:"mix"`
-	Levels           []Level           `json:"levels"`
-	Headline         Headline          `json:"headline"`
-	Sensitivity      []Point           `json:"sensitivity"`
-	Goodput          Goodput           `json:"goodput"`
-	APIs             []API             `json:"apis"`
-	Monthly          []Monthly         `json:"monthly"`
-	Inputs           []Input           `json:"inputs"`
-	Provenance       provenance.Record `json:"provenance"`
+	Schema           string     `json:"schema"`
+	RunID            string     `json:"run_id"`
+	Experiment       string     `json:"experiment"`
+	Formula          string     `json:"formula"`
+	ThroughputSource string     `json:"throughput_source"`
+	GPU              GPU        `json:"gpu"`
+	Price            plan.Price `json:"price"`
+	Owned            *Owned     `json:"owned,omitempty"`
+	Ops              *Ops       `json:"ops,omitempty"`
+	Mix              Mix        `json:"mix"`
+	Levels           []Level    `json:"levels"`
+	Headline         Headline   `json:"headline"`
+	Sensitivity      []Point    `json:"sensitivity"`
+	Goodput          Goodput    `json:"goodput"`
+	APIs             []API      `json:"apis"`
+	Monthly          []Monthly  `json:"monthly"`
+	// Currency prices every option per request and per 1M characters
+	// (Currencies); absent without a text record (synthetic-token workloads).
+	Currency   *Currency         `json:"currency,omitempty"`
+	Inputs     []Input           `json:"inputs"`
+	Provenance provenance.Record `json:"provenance"`
 	// TimeScale is the twin's time scale when it was not 1: throughputs
 	// are divided by it, so a scaled run is priced in modelled time.
 	TimeScale *float64 `json:"time_scale,omitempty"`

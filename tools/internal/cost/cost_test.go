@@ -8,6 +8,7 @@ import (
 	"github.com/forge-bench/forge/tools/internal/bench"
 	"github.com/forge-bench/forge/tools/internal/plan"
 	"github.com/forge-bench/forge/tools/internal/scrape"
+	"github.com/forge-bench/forge/tools/internal/textcount"
 )
 
 func f(v float64) *float64 { return &v }
@@ -322,5 +323,55 @@ func TestMonthly(t *testing.T) {
 	r, err = Compute(p, sums, []string{"a", "b"}, "measured", nil)
 	if err != nil || len(r.Monthly) != 0 {
 		t.Errorf("nothing meets the SLO: monthly %+v (%v), want none", r.Monthly, err)
+	}
+}
+
+// TestCurrencies: the goodput level (concurrency 1) served 10 requests of
+// 50 input and 100 output tokens at $0.27 / (3600 × 150) × 1e6 = $0.50 per
+// 1M tokens, so a request costs 150 × 0.5 / 1e6 = $0.000075 self-hosted.
+// The prompts: 2,000 characters, 500 of the model's tokens (4 characters a
+// token), 450 o200k_base tokens. A request is then 200 prompt characters
+// and, at 4 a token, 400 output characters: $0.000075 / 600 × 1e6 = $0.125
+// per 1M characters. The o200k API counts 0.9 of the model's tokens: 45 in,
+// 90 out, (45 × 2.5 + 90 × 10) / 1e6 = $0.0010125 a request, $1.6875 per 1M
+// characters; with an estimated factor of 1.3 on top, 58.5 and 117 tokens,
+// $0.00131625. The same-tokenizer API: (50 × 0.05 + 100 × 0.1) / 1e6 =
+// $0.0000125; the one with no tokenizer is assumed equal, (50 + 100) × 0.3
+// / 1e6 = $0.000045, and says so.
+func TestCurrencies(t *testing.T) {
+	p, sums := fixture()
+	p.Cost.Compare[0].Tokenizer = "o200k_base"
+	p.Cost.Compare[1].Tokenizer = "self"
+	text := &textcount.Record{Requests: 10, PromptChars: 2000, Tokenizers: []textcount.Tokenizer{{Name: "self", Tokens: 500}, {Name: "o200k_base", Tokens: 450}}}
+	r, err := Compute(p, sums, []string{"a", "b"}, "measured", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Currencies(r, p, sums, text)
+	if c == nil || len(c.APIs) != 3 {
+		t.Fatalf("currency %+v", c)
+	}
+	near(t, "prompt chars", &c.PromptCharsPerRequest, 200)
+	near(t, "output chars", &c.OutputCharsPerRequest, 400)
+	near(t, "self per request", c.Self.USDPerRequest, 0.000075)
+	near(t, "self per 1M chars", c.Self.USDPer1MChars, 0.125)
+	dear, cheap, middle := c.APIs[0], c.APIs[1], c.APIs[2]
+	near(t, "o200k ratio", &dear.TokensPerSelfToken, 0.9)
+	near(t, "o200k per request", dear.USDPerRequest, 0.0010125)
+	near(t, "o200k per 1M chars", dear.USDPer1MChars, 1.6875)
+	near(t, "same tokenizer per request", cheap.USDPerRequest, 0.0000125)
+	near(t, "assumed per request", middle.USDPerRequest, 0.000045)
+	if dear.Estimate != "" || cheap.Estimate != "" || middle.Estimate == "" || middle.Tokenizer != "assumed self" {
+		t.Errorf("estimates: %q %q %q (%s)", dear.Estimate, cheap.Estimate, middle.Estimate, middle.Tokenizer)
+	}
+
+	p.Cost.Compare[0].TokenizerFactor, p.Cost.Compare[0].TokenizerSource = 1.3, "vendor note"
+	c = Currencies(r, p, sums, text)
+	near(t, "estimated per request", c.APIs[0].USDPerRequest, 0.00131625)
+	if c.APIs[0].Estimate != "vendor note" {
+		t.Errorf("estimate %q, want the factor's source", c.APIs[0].Estimate)
+	}
+	if Currencies(r, p, sums, nil) != nil {
+		t.Error("a currency without a text record")
 	}
 }

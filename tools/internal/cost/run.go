@@ -23,7 +23,11 @@ func ForRun(r *rundir.Run) (*Report, []byte, error) {
 		return nil, nil, fmt.Errorf("%s has no level summaries (bench/ or predicted/); nothing to price", r.Dir)
 	}
 	inputs := []Input{}
-	for _, f := range append([]string{"plan.json"}, files...) {
+	read := append([]string{"plan.json"}, files...)
+	if r.Text != nil {
+		read = append(read, rundir.TextFile)
+	}
+	for _, f := range read {
 		sum, err := data.FileSHA256(filepath.Join(r.Dir, f))
 		if err != nil {
 			return nil, nil, err
@@ -34,6 +38,7 @@ func ForRun(r *rundir.Run) (*Report, []byte, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", r.Dir, err)
 	}
+	rep.Currency = Currencies(rep, r.Plan, sums, r.Text)
 	rep.Incomplete = r.State.Banner()
 	data, err := Encode(rep)
 	if err != nil {

@@ -357,6 +357,19 @@ func (k *checker) api(a *API) {
 	}
 	k.nonEmpty(b, d, "source", a.Source)
 	k.date(b, d, "price of api "+a.Name, a.Observed)
+	if a.Tokenizer != nil {
+		k.oneOf(b, d, "tokenizer", *a.Tokenizer, []string{"o200k_base", "self"})
+	}
+	if f := a.TokenizerFactor; f != nil {
+		switch {
+		case *f <= 0 || *f > 10:
+			k.errf(at(b, "tokenizer_factor", d), "Invalid tokenizer factor", "tokenizer_factor = %v must be in (0, 10]: the API's tokens per token of its tokenizer.", *f)
+		case a.Tokenizer == nil:
+			k.errf(at(b, "tokenizer_factor", d), "Factor without a tokenizer", "tokenizer_factor scales a count Forge makes: set tokenizer = \"o200k_base\" or \"self\" too.")
+		case a.TokenizerSource == nil || strings.TrimSpace(*a.TokenizerSource) == "":
+			k.errf(at(b, "tokenizer_factor", d), "Estimate without a source", "tokenizer_factor is an estimate: say where it comes from in tokenizer_source.")
+		}
+	}
 	seen := map[string]bool{}
 	for _, s := range a.Scores {
 		k.score(s)

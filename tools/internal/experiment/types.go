@@ -204,6 +204,14 @@ type API struct {
 	// publishes them at comparable settings) instead of leaving it unsaid.
 	Scores   []*Score `hcl:"score,block"`
 	Unscored *string  `hcl:"unscored,optional"`
+	// Tokenizer is how the API counts the tokens it bills: "self" (the
+	// served model's own, for the same model hosted) or an encoding Forge
+	// counts ("o200k_base"); TokenizerFactor scales that count when the
+	// API's own tokenizer is not available offline (an estimate, with its
+	// TokenizerSource).
+	Tokenizer       *string  `hcl:"tokenizer,optional"`
+	TokenizerFactor *float64 `hcl:"tokenizer_factor,optional"`
+	TokenizerSource *string  `hcl:"tokenizer_source,optional"`
 
 	Body     hcl.Body  `hcl:",body"`
 	DefRange hcl.Range `hcl:",def_range"`

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 	"github.com/forge-bench/forge/tools/internal/rundir"
+	"github.com/forge-bench/forge/tools/internal/textcount"
+	"github.com/forge-bench/forge/tools/internal/workload"
 	"time"
 
 	"github.com/forge-bench/forge/tools/internal/bench"
@@ -57,6 +59,9 @@ func PredictRun(ctx context.Context, o Out, p *plan.Plan, resultsRoot, compare s
 	d, _, err := newRun(resultsRoot, p.Experiment+rundir.PredictedSuffix, p, "", time.Now(), 1, nil)
 	if err != nil {
 		return "", err
+	}
+	if err := writeText(d, p, seq); err != nil {
+		return d, cmp.Or(Finish(ctx, d, err), err)
 	}
 	lrs, sums := PredictSequence(p, seq, d.ID())
 	err = bench.WriteLevels(d.Path(rundir.PredictedDir), lrs, sums)
@@ -133,4 +138,31 @@ func (pr *predictor) level(lvl bench.Level) (bench.LevelRun, bench.Summary) {
 	s := lr.Summarize(pr.runID, pr.p.Experiment, pr.slo, pr.prov)
 	s.Predicted, s.Source, s.API, s.TokenSource = true, "predict", pr.p.Workload.API, pr.seq.Set.TokenSource
 	return lr, s
+}
+
+// writeText records the measured prompts' characters and their tokens under
+// each tokenizer Forge counts (text.json), which the cost model converts
+// prices with. A workload of synthetic tokens has no text to measure.
+func writeText(d rundir.Dir, p *plan.Plan, seq Sequence) error {
+	if p.Workload.Kind == "random" || len(seq.Measured) == 0 {
+		return nil
+	}
+	prompts := make([]textcount.Prompt, len(seq.Measured))
+	for i, m := range seq.Measured {
+		prompts[i] = textcount.Prompt{Text: m.Text, SelfTokens: m.PromptTokens}
+	}
+	rec, err := textcount.Measure(prompts, "the workload's count ("+seq.Set.TokenSource+") for "+p.Model.Repo, seq.Set.TokenSource != workload.SourceTokenizer)
+	if err != nil {
+		return err
+	}
+	rec.RunID, rec.Experiment, rec.RequestSequenceSHA256 = d.ID(), p.Experiment, seq.Set.SHA256
+	if seq.Set.DatasetSHA256 != "" {
+		sum := seq.Set.DatasetSHA256
+		rec.DatasetSHA256 = &sum
+	}
+	b, err := textcount.Encode(rec)
+	if err != nil {
+		return err
+	}
+	return rundir.WriteFileAtomic(d.Path(rundir.TextFile), b)
 }

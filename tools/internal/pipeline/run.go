@@ -83,6 +83,9 @@ func Run(ctx context.Context, p *plan.Plan, o Options) (*Result, error) {
 	// The requests first: a dataset that cannot be resolved must fail the
 	// run before a GPU engine spends minutes starting.
 	cfg, seq, err := BenchConfig(ctx, p)
+	if err == nil {
+		err = writeText(d, p, seq)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return fail(rundir.Incomplete, "interrupted before the engine started")

@@ -278,6 +278,15 @@ func apiOf(a *experiment.API) API {
 	if a.Unscored != nil {
 		out.Unscored = *a.Unscored
 	}
+	if a.Tokenizer != nil {
+		out.Tokenizer = *a.Tokenizer
+	}
+	if a.TokenizerFactor != nil {
+		out.TokenizerFactor = *a.TokenizerFactor
+	}
+	if a.TokenizerSource != nil {
+		out.TokenizerSource = *a.TokenizerSource
+	}
 	for _, s := range a.Scores {
 		sc := Score{Task: s.Task, Percent: s.Percent, Shots: s.Shots, Metric: s.Metric, Format: s.Format, Origin: s.Origin,
 			Source: s.Source, Observed: s.Observed}

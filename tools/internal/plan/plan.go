@@ -317,6 +317,12 @@ type API struct {
 	Observed            string   `json:"observed"`
 	Scores              []Score  `json:"scores"`
 	Unscored            string   `json:"unscored,omitempty"`
+	// Tokenizer is how the API counts billed tokens (textcount names);
+	// "" when the catalog does not say. TokenizerFactor scales that count
+	// (an estimate, from TokenizerSource); 0 means 1.
+	Tokenizer       string  `json:"tokenizer,omitempty"`
+	TokenizerFactor float64 `json:"tokenizer_factor,omitempty"`
+	TokenizerSource string  `json:"tokenizer_source,omitempty"`
 }
 
 // Score is an API model's score on one of the study's tasks, with the

@@ -155,6 +155,7 @@ func (st *Study) answer(w *writer) {
 	}
 	w.p("\n")
 	st.priceQuality(w)
+	st.currencyTable(w)
 	st.monthlyTable(w)
 }
 

@@ -121,3 +121,38 @@ func (st *Study) tco() *chart.TCO {
 	}
 	return nil
 }
+
+// currencyTable prices every option per request of the workload and per 1M
+// characters of its text (cost.json currency), for the first run that has
+// them: a token is not one currency across providers.
+func (st *Study) currencyTable(w *writer) {
+	for _, e := range st.Entries {
+		c := e.Cost
+		if c == nil || c.Currency == nil {
+			continue
+		}
+		cu := c.Currency
+		w.p("In one currency (a token is not one: the same text is more or fewer tokens under each vocabulary): a request of this workload is %.0f prompt characters, measured over %d prompts, and about %.0f output characters (the measured output tokens at the prompts' characters per token), each option's tokens counted with its own tokenizer where Forge can, %s at its SLO load:\n\n",
+			cu.PromptCharsPerRequest, cu.Requests, cu.OutputCharsPerRequest, e.Run.Label())
+		w.p("| option | tokenizer | tokens per model token | $ per 1,000 requests | $ per 1M characters | note |\n|---|---|---|---|---|---|\n")
+		row := func(name string, r cost.CurrencyRow) {
+			per := func(v *float64, k float64) string {
+				if v == nil {
+					return "—"
+				}
+				return usd(*v * k)
+			}
+			w.p("| %s | %s | %.3f | %s | %s | %s |\n", name, r.Tokenizer, r.TokensPerSelfToken, per(r.USDPerRequest, 1000), per(r.USDPer1MChars, 1), r.Estimate)
+		}
+		row(e.Run.Label()+" (self-hosted"+simulatedNote(&e)+")", cu.Self)
+		for i, r := range cu.APIs {
+			name := r.Name
+			if i < len(c.APIs) {
+				name = c.APIs[i].Model + " (" + c.APIs[i].Provider + ")"
+			}
+			row(name, r)
+		}
+		w.p("\n")
+		return
+	}
+}

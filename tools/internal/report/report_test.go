@@ -17,6 +17,7 @@ import (
 	"github.com/forge-bench/forge/tools/internal/plan"
 	"github.com/forge-bench/forge/tools/internal/provenance"
 	"github.com/forge-bench/forge/tools/internal/rundir"
+	"github.com/forge-bench/forge/tools/internal/textcount"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -353,6 +354,28 @@ func TestExpectedVolume(t *testing.T) {
 	answer := md[:strings.Index(md, "## Throughput")]
 	for _, want := range []string{"  - at the expected 50.0M tokens a month: self-hosting $197.10 (1 replica(s) busy",
 		"; against gpt-4o-2024-08-06 $302.63.", "| **50.0M (expected)** | 1 ("} {
+		if !strings.Contains(answer, want) {
+			t.Errorf("answer lacks %q:\n%s", want, answer)
+		}
+	}
+}
+
+// TestCurrencyTable: with a text record, the answer prices every option per
+// request and per 1M characters, with each tokenizer and its estimate note.
+func TestCurrencyTable(t *testing.T) {
+	st := study(t)
+	e := &st.Entries[0]
+	e.Run.Plan.Cost.Compare[0].Tokenizer = "o200k_base"
+	e.Cost.Currency = cost.Currencies(e.Cost, e.Run.Plan, e.Run.Summaries, &textcount.Record{Requests: 256, PromptChars: 204800,
+		Tokenizers: []textcount.Tokenizer{{Name: "self", Tokens: 51200, Estimated: true}, {Name: "o200k_base", Tokens: 46080}}})
+	if e.Cost.Currency == nil {
+		t.Fatal("no currency")
+	}
+	md := string(st.Markdown(filepath.Join("results", "awq", "20260525T100000Z-awq")))
+	answer := md[:strings.Index(md, "## Throughput")]
+	for _, want := range []string{"| option | tokenizer | tokens per model token | $ per 1,000 requests | $ per 1M characters | note |",
+		"| gpt-4o-2024-08-06 (openai) | o200k_base | 0.900 |", "the served model's tokens are the workload's estimate",
+		"a request of this workload is 800 prompt characters, measured over 256 prompts"} {
 		if !strings.Contains(answer, want) {
 			t.Errorf("answer lacks %q:\n%s", want, answer)
 		}

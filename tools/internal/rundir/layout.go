@@ -28,6 +28,7 @@ const (
 	PredictedDir = "predicted"    // the twin's prediction of the same plan and requests
 	EvalDir      = eval.Dir       // lm-eval records, samples, retention
 	ParityDir    = "parity"       // vllm bench serve on the same levels
+	TextFile     = "text.json"    // the measured prompts' characters and tokens per tokenizer (textcount)
 	CostFile     = "cost.json"    // forge cost
 	ChartsDir    = "charts"       // forge chart
 	ReportFile   = "report.md"    // forge report

@@ -6,6 +6,7 @@ package rundir
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/forge-bench/forge/tools/internal/textcount"
 	"os"
 	"path/filepath"
 	"sort"
@@ -26,6 +27,9 @@ type Run struct {
 	Predicted      []bench.Summary
 	PredictedFiles []string
 	State          State
+	// Text is text.json, nil for a workload of synthetic tokens or a run
+	// recorded before Forge wrote one.
+	Text *textcount.Record
 }
 
 // Label names the run in charts and tables: the experiment and its precision.
@@ -70,6 +74,11 @@ func LoadRun(dir string) (*Run, error) {
 	}
 	if r.State, err = Dir(dir).ReadState(); err != nil {
 		return nil, err
+	}
+	if t, ok, err := textcount.Read(filepath.Join(dir, TextFile)); err != nil {
+		return nil, err
+	} else if ok {
+		r.Text = &t
 	}
 	return r, nil
 }

@@ -45,3 +45,28 @@ api "unscored" { # WARNING: API without quality
   source            = "https://example.com/pricing"
   observed          = "2026-01-10"
 }
+
+api "tokenized" {
+  provider          = "example"
+  model             = "t"
+  base_url          = "https://api.example.com/v1"
+  usd_per_1m_input  = 1
+  usd_per_1m_output = 2
+  source            = "https://example.com/pricing"
+  observed          = "2026-01-10"
+  unscored          = "none published"
+  tokenizer         = "cl100k_base" # ERROR: Unsupported value
+  tokenizer_factor  = 1.3 # ERROR: Estimate without a source
+}
+
+api "factor_alone" {
+  provider          = "example"
+  model             = "f"
+  base_url          = "https://api.example.com/v1"
+  usd_per_1m_input  = 1
+  usd_per_1m_output = 2
+  source            = "https://example.com/pricing"
+  observed          = "2026-01-10"
+  unscored          = "none published"
+  tokenizer_factor  = 0 # ERROR: Invalid tokenizer factor
+}
