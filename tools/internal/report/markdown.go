@@ -110,7 +110,7 @@ func (st *Study) answer(w *writer) {
 			link(l.USDPer1MTotalTokens["0.8"]), link(l.USDPer1MOutputTokens["1.0"]))
 	}
 	w.p("\nAgainst each API, at this workload's token mix (input and output blended at their list prices), self-hosting at that load:\n\n")
-	w.p("| self-hosted | API | API $/1M blended | price observed | self-host cheaper above utilization | above volume (one GPU around the clock) |\n|---|---|---|---|---|---|\n")
+	w.p("| self-hosted | API | API $/1M blended | price observed (linked to its source) | self-host cheaper above utilization | above volume (one GPU around the clock) |\n|---|---|---|---|---|---|\n")
 	for _, e := range st.Entries {
 		if e.Cost == nil {
 			continue
@@ -125,7 +125,7 @@ func (st *Study) answer(w *writer) {
 				util = fmt.Sprintf("%.1f %%", 100**a.BreakEvenUtilization)
 				vol = w.link(Human(*a.BreakEvenAtGoodputPerMon)+" tokens/month", e.Run.Dir, rundir.CostFile)
 			}
-			w.p("| %s | %s (%s) | %s | %s | %s | %s |\n", e.Run.Label(), a.Model, a.Provider, usd(a.BlendedUSDPer1M), a.Observed, util, vol)
+			w.p("| %s | %s (%s) | %s | [%s](%s) | %s | %s |\n", e.Run.Label(), a.Model, a.Provider, usd(a.BlendedUSDPer1M), a.Observed, a.Source, util, vol)
 		}
 	}
 	w.p("\n")
