@@ -215,7 +215,7 @@ func benchConfig(ctx context.Context, f benchFlags, set map[string]bool) (bench.
 		if err != nil {
 			return cfg, usageErr("%v", err)
 		}
-		cfg.Levels = levels
+		cfg.Levels, cfg.Search = levels, nil // levels given on the command line replace the plan's search too
 	}
 	if set["slo"] || f.planPath == "" {
 		slo, err := bench.ParseSLO(f.slo)
