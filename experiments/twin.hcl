@@ -33,8 +33,12 @@ experiment "twin" {
     warmup            = 2
   }
 
+  # 2.5 s, not 2 s: at 2 s the AWQ run's concurrency 16 (predicted TTFT p99
+  # 1974 ms) sat within 1.3 % of the SLO, so whether the answer's level met
+  # it turned on a few milliseconds of client overhead, which a time-scaled
+  # run multiplies (make timescale-check). BF16's 16 (2705 ms) fails either way.
   slo {
-    ttft_p99_ms = 2000
+    ttft_p99_ms = 2500
     tpot_p99_ms = 100
   }
 
@@ -75,8 +79,12 @@ experiment "twin_bf16" {
     warmup            = 2
   }
 
+  # 2.5 s, not 2 s: at 2 s the AWQ run's concurrency 16 (predicted TTFT p99
+  # 1974 ms) sat within 1.3 % of the SLO, so whether the answer's level met
+  # it turned on a few milliseconds of client overhead, which a time-scaled
+  # run multiplies (make timescale-check). BF16's 16 (2705 ms) fails either way.
   slo {
-    ttft_p99_ms = 2000
+    ttft_p99_ms = 2500
     tpot_p99_ms = 100
   }
 

@@ -170,8 +170,7 @@ func TestFindMaxOnTwin(t *testing.T) {
 	// The twin experiment with a TTFT p99 SLO of 1 s: the edge is then the
 	// step from 8 requests in flight (max_num_seqs, p99 about 0.6 s) to 9
 	// (one request waits for a whole batch, about 1.5 s), not a few
-	// milliseconds that the host's load can move (its own 2 s SLO falls
-	// within 2 % of concurrency 16's TTFT).
+	// milliseconds that the host's load can move.
 	exps := copyTree(t, "../../../experiments")
 	b, err := os.ReadFile(filepath.Join(exps, "twin.hcl"))
 	if err != nil {
@@ -179,7 +178,7 @@ func TestFindMaxOnTwin(t *testing.T) {
 	}
 	src := string(b)
 	src = strings.Replace(src[:strings.Index(src, `experiment "twin_bf16"`)], `experiment "twin" {`, `experiment "twinslo" {`, 1)
-	if err := os.WriteFile(filepath.Join(exps, "twinslo.hcl"), []byte(strings.Replace(src, "ttft_p99_ms = 2000", "ttft_p99_ms = 1000", 1)), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(exps, "twinslo.hcl"), []byte(strings.Replace(src, "ttft_p99_ms = 2500", "ttft_p99_ms = 1000", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
