@@ -20,6 +20,7 @@ type Level struct {
 type Timeline struct {
 	Handed       time.Time       // given to the HTTP client
 	Sent         time.Time       // written to the connection (Handed when it never was)
+	Connect      time.Duration   // connection setup (dial), when this request opened a connection; 0: reused
 	Role         time.Duration   // the role-only chat chunk (0: none)
 	Content      []time.Duration // chunks that carried generated text
 	LastChoice   time.Duration   // last chunk with choices (content or not)
