@@ -34,6 +34,7 @@ type Exporter struct {
 	sloMet       prometheus.Counter
 
 	mu          sync.Mutex
+	scratch     []float64 // for the per-request ITL p99, under mu
 	slo         SLO
 	scale       float64
 	firstSend   time.Time // the current level's first measured send (zero: none yet)
@@ -229,7 +230,7 @@ func (e *Exporter) record(r Record) {
 	e.outputTokens.Add(float64(r.OutputTokens))
 	e.mu.Lock()
 	e.levelTokens += r.OutputTokens
-	ok := meets(r, e.slo, e.scale)
+	ok := meets(requestOf(r, &e.scratch), e.slo, e.scale)
 	e.mu.Unlock()
 	if ok {
 		e.sloMet.Inc()

@@ -280,8 +280,8 @@ func TestExporterInFlight(t *testing.T) {
 	if got := sample(t, fams, "forge_bench_requests_in_flight", nil); got != 0 {
 		t.Errorf("in flight after the level = %g", got)
 	}
-	if got := sample(t, fams, "forge_bench_requests_completed_total", nil); got != n || len(res.lr.Records) != n {
-		t.Errorf("completed = %g, records %d, want %d", got, len(res.lr.Records), n)
+	if got := sample(t, fams, "forge_bench_requests_completed_total", nil); got != n || res.lr.Tally.Records != n {
+		t.Errorf("completed = %g, records %d, want %d", got, res.lr.Tally.Records, n)
 	}
 }
 

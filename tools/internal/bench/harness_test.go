@@ -175,7 +175,7 @@ func harness(b *testing.B, conc int, gap time.Duration) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				reqs += int64(len(lr.Records))
+				reqs += int64(lr.Tally.Records)
 				added = append(added, clientTTFT...)
 			}
 			if gap == 0 {

@@ -50,6 +50,7 @@ type Record struct {
 	DoneS          float64   `json:"done_s"`
 	QueueWaitMs    float64   `json:"queue_wait_ms"`
 	SendOverheadMs float64   `json:"send_overhead_ms"`
+	ConnectMs      *float64  `json:"connect_ms,omitempty"` // connection setup, when this request opened a connection (inside send overhead, outside TTFT)
 	TTFTMs         *float64  `json:"ttft_ms"`
 	RoleChunkMs    *float64  `json:"role_chunk_ms,omitempty"`
 	E2ELMs         *float64  `json:"e2el_ms"`
@@ -96,6 +97,9 @@ func Measure(tl Timeline, promptTokens int, counter Counter) Record {
 		ITLMs: []float64{}, ChunkTimesMs: []float64{}, Chunks: len(tl.Content)}
 	if !tl.Handed.IsZero() {
 		r.SendOverheadMs = ms(max(tl.Sent.Sub(tl.Handed), 0))
+	}
+	if tl.Connect > 0 {
+		r.ConnectMs = ptr(ms(tl.Connect))
 	}
 	if tl.Role > 0 {
 		r.RoleChunkMs = ptr(ms(tl.Role))

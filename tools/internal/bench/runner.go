@@ -25,15 +25,21 @@ type LevelSpec struct {
 	MaxDuration    time.Duration
 	Seed           uint64
 	Counter        Counter
-	Exporter       *Exporter // live metrics of the measured requests (nil: none)
+	Exporter       *Exporter    // live metrics of the measured requests (nil: none)
+	Flush          func() error // called by the writer when no record waits (nil: none)
 }
 
-// Sink receives each record as its request finishes, in completion order.
-// An error from it stops the level as a cancelled context would (no new
-// request is sent, those in flight finish): records that cannot be kept
-// make further load pointless. After its first error a sink is not called
-// again; the records still reach LevelRun.Records.
+// Sink receives each record as its request finishes, in completion order,
+// from one goroutine that is not a request's. An error from it stops the
+// level as a cancelled context would (no new request is sent, those in
+// flight finish): records that cannot be kept make further load
+// pointless. After its first error a sink is not called again; the records
+// are still tallied.
 type Sink func(Record) error
+
+// recordQueue is how many finished records may wait for the writer before
+// requests block on it: enough for a completion wave of 1,024 streams.
+const recordQueue = 4096
 
 // RunLevel runs one level's measured requests (the caller runs Warmup
 // first, so it can scrape the server in between): closed loop for a concurrency level and paced by a
@@ -41,28 +47,47 @@ type Sink func(Record) error
 // Ctrl-C) or MaxDuration passes, no new request is sent, those in flight
 // finish, and the run is marked incomplete. Requests are not cancelled by
 // ctx: a second Ctrl-C ends the process instead. The first error of sink
-// stops dispatching the same way and is returned.
+// (or of spec.Flush) stops dispatching the same way and is returned.
+//
+// A request's goroutine only measures its timeline and queues the record;
+// one writer goroutine tallies it, feeds the exporter and the sink, and
+// calls spec.Flush whenever its queue runs empty, so that records are
+// written in batches under load and one by one when load is light, and no
+// request waits on another's bookkeeping. The level keeps its tally, not
+// its records: memory follows the streams in flight, not the requests.
 func RunLevel(ctx context.Context, c *Client, spec LevelSpec, sink Sink) (LevelRun, error) {
-	lr := LevelRun{Level: spec.Level, NumPrompts: len(spec.Prompts), Warmup: len(spec.Warmup)}
+	lr := LevelRun{Level: spec.Level, NumPrompts: len(spec.Prompts), Warmup: len(spec.Warmup), Tally: NewTally()}
 	stop := ctx
 	if spec.MaxDuration > 0 {
 		var cancel context.CancelFunc
 		stop, cancel = context.WithTimeout(ctx, spec.MaxDuration)
 		defer cancel()
 	}
-	// A failing sink cancels stop from inside finish, before the worker or
-	// slot that ran the request is free again, so the dispatcher sees it
-	// before it can hand that worker another prompt.
 	stop, sinkFailed := context.WithCancel(stop)
 	defer sinkFailed()
 	reqCtx := context.WithoutCancel(ctx)
-	var (
-		mu       sync.Mutex
-		sinkErr  error
-		wg       sync.WaitGroup
-		sent     int
-		lastDone time.Time
-	)
+	var sinkErr error
+	queue := make(chan Record, recordQueue)
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		fail := func(err error) {
+			if err != nil && sinkErr == nil {
+				sinkErr = err
+				sinkFailed()
+			}
+		}
+		for r := range queue {
+			lr.Tally.Add(r)
+			spec.Exporter.record(r)
+			if sinkErr == nil {
+				fail(sink(r))
+			}
+			if len(queue) == 0 && sinkErr == nil && spec.Flush != nil {
+				fail(spec.Flush())
+			}
+		}
+	}()
 	start := time.Now()
 	finish := func(p Prompt, tl Timeline, due *time.Time, ready time.Time) {
 		r := Measure(tl, p.PromptTokens, spec.Counter)
@@ -74,39 +99,23 @@ func RunLevel(ctx context.Context, c *Client, spec LevelSpec, sink Sink) (LevelR
 			r.ScheduledSendS = ptr(due.Sub(start).Seconds())
 			r.Late = tl.Sent.Sub(*due) > LateThreshold
 		}
-		done := time.Now()
-		r.DoneS = done.Sub(start).Seconds()
-		spec.Exporter.record(r)
-		mu.Lock()
-		defer mu.Unlock()
-		if done.After(lastDone) {
-			lastDone = done
-		}
-		lr.Records = append(lr.Records, r)
-		if sinkErr != nil {
-			return
-		}
-		if err := sink(r); err != nil {
-			sinkErr = err
-			sinkFailed()
-		}
+		r.DoneS = time.Since(start).Seconds()
+		queue <- r
 	}
+	var wg sync.WaitGroup
+	sent := 0
 	if spec.Level.Kind == "rate" {
 		sent = openLoop(stop, reqCtx, c, spec, start, &wg, finish)
 	} else {
 		sent = closedLoop(stop, reqCtx, c, spec, finish)
 	}
 	wg.Wait()
-	lr.Start, lr.End = start, lastDone
-	if lastDone.IsZero() {
-		lr.End = start
-	}
-	if len(lr.Records) > 0 {
-		first := lr.Records[0].ActualSendS
-		for _, r := range lr.Records {
-			first = min(first, r.ActualSendS)
-		}
-		lr.Start = start.Add(time.Duration(first * float64(time.Second)))
+	close(queue)
+	<-written
+	lr.Start, lr.End = start, start
+	if t := lr.Tally; t.Records > 0 {
+		lr.Start = start.Add(time.Duration(t.first * float64(time.Second)))
+		lr.End = start.Add(time.Duration(t.last * float64(time.Second)))
 	}
 	lr.Incomplete = sent < len(spec.Prompts)
 	return lr, sinkErr

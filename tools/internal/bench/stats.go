@@ -25,41 +25,53 @@ type Stats struct {
 
 // Summarize computes Stats; it sorts a copy, never the caller's slice.
 func Summarize(values []float64) Stats {
-	s := Stats{Count: len(values)}
-	if len(values) == 0 {
-		return s
-	}
 	v := append([]float64(nil), values...)
 	sort.Float64s(v)
+	return summarizeSorted(len(v), func(i int) float64 { return v[i] })
+}
+
+// summarizeSorted computes Stats over n ascending values read through at,
+// so that a caller holding them in another form (whole microseconds)
+// need not copy them into float64s.
+func summarizeSorted(n int, at func(int) float64) Stats {
+	s := Stats{Count: n}
+	if n == 0 {
+		return s
+	}
 	var sum float64
-	for _, x := range v {
-		sum += x
+	for i := range n {
+		sum += at(i)
 	}
-	mean := sum / float64(len(v))
+	mean := sum / float64(n)
 	var sq float64
-	for _, x := range v {
-		sq += (x - mean) * (x - mean)
+	for i := range n {
+		sq += (at(i) - mean) * (at(i) - mean)
 	}
-	std := math.Sqrt(sq / float64(len(v)))
-	p := func(q float64) *float64 { x := Percentile(v, q); return &x }
+	std := math.Sqrt(sq / float64(n))
+	p := func(q float64) *float64 { x := percentileAt(n, at, q); return &x }
+	lo, hi := at(0), at(n-1)
 	s.Mean, s.Std = &mean, &std
 	s.Median, s.P50, s.P90, s.P95, s.P99, s.P999 = p(50), p(50), p(90), p(95), p(99), p(99.9)
-	s.Min, s.Max = &v[0], &v[len(v)-1]
+	s.Min, s.Max = &lo, &hi
 	return s
 }
 
 // Percentile is numpy.percentile(sorted, q) with the default linear method:
 // the value at rank q/100·(n−1), interpolated between its neighbours.
 func Percentile(sorted []float64, q float64) float64 {
-	if len(sorted) == 0 {
+	return percentileAt(len(sorted), func(i int) float64 { return sorted[i] }, q)
+}
+
+func percentileAt(n int, at func(int) float64, q float64) float64 {
+	if n == 0 {
 		return math.NaN()
 	}
-	rank := q / 100 * float64(len(sorted)-1)
+	rank := q / 100 * float64(n-1)
 	lo := int(math.Floor(rank))
 	hi := int(math.Ceil(rank))
-	if hi >= len(sorted) {
-		hi = len(sorted) - 1
+	if hi >= n {
+		hi = n - 1
 	}
 	frac := rank - float64(lo)
-	return sorted[lo] + (sorted[hi]-sorted[lo])*frac
+	return at(lo) + (at(hi)-at(lo))*frac
 }

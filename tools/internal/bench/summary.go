@@ -3,7 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
-	"sort"
+	"math"
 	"strings"
 	"time"
 
@@ -47,6 +47,7 @@ type Summary struct {
 	TPOT                 Stats             `json:"tpot_ms"`
 	ITL                  Stats             `json:"itl_ms"`
 	E2EL                 Stats             `json:"e2el_ms"`
+	Connect              *Stats            `json:"connect_ms,omitempty"` // connection setup of the requests that opened one (outside TTFT)
 	Server               *scrape.View      `json:"server,omitempty"`
 	Provenance           provenance.Record `json:"provenance"`
 }
@@ -61,7 +62,8 @@ type Goodput struct {
 // LevelRun is what a level produced, before it is summarised.
 type LevelRun struct {
 	Level      Level
-	Records    []Record
+	Records    []Record  // held by producers that keep them (the twin, forge verify); a live level does not
+	Tally      *Tally    // the records' summary values; nil: tallied from Records
 	Start, End time.Time // first send, last completion
 	NumPrompts int
 	Warmup     int
@@ -80,7 +82,6 @@ func (lr LevelRun) Summarize(runID, experiment string, slo SLO, prov provenance.
 	if s.Goodput.SLO == nil {
 		s.Goodput.SLO = SLO{}
 	}
-	s.DurationS = lr.duration()
 	// A twin served at time scale k answers k times faster than modelled:
 	// its latencies are checked against the SLO in modelled time, as they
 	// are priced, or every scaled run would meet any SLO.
@@ -88,27 +89,19 @@ func (lr LevelRun) Summarize(runID, experiment string, slo SLO, prov provenance.
 	if k := prov.TimeScale; k != nil && *k > 0 {
 		scale = *k
 	}
-	var ttft, tpot, itl, e2el []float64
+	t := lr.Tally
+	if t == nil {
+		t = TallyOf(lr.Records)
+	}
+	s.DurationS = t.duration()
+	s.LateSends, s.Completed, s.Failed = t.Late, t.Completed, t.Failed
+	s.TotalInputTokens, s.TotalOutputTokens = t.InputTokens, t.OutputTokens
+	for k, n := range t.Failures {
+		s.FailuresByReason[k] = n
+	}
 	good := 0
-	for _, r := range lr.Records {
-		if r.Late {
-			s.LateSends++
-		}
-		if r.Status != "ok" {
-			s.Failed++
-			s.FailuresByReason[failureClass(r)]++
-			continue
-		}
-		s.Completed++
-		s.TotalInputTokens += r.PromptTokens
-		s.TotalOutputTokens += r.OutputTokens
-		ttft = append(ttft, *r.TTFTMs)
-		e2el = append(e2el, *r.E2ELMs)
-		if r.TPOTMs != nil {
-			tpot = append(tpot, *r.TPOTMs)
-		}
-		itl = append(itl, r.ITLMs...)
-		if meets(r, slo, scale) {
+	for _, q := range t.requests {
+		if meets(q, slo, scale) {
 			good++
 		}
 	}
@@ -117,7 +110,14 @@ func (lr LevelRun) Summarize(runID, experiment string, slo SLO, prov provenance.
 		s.OutputThroughput = float64(s.TotalOutputTokens) / s.DurationS
 		s.TotalTokenThroughput = float64(s.TotalInputTokens+s.TotalOutputTokens) / s.DurationS
 	}
-	s.TTFT, s.TPOT, s.ITL, s.E2EL = Summarize(ttft), Summarize(tpot), Summarize(itl), Summarize(e2el)
+	s.TTFT = Summarize(t.latencies(func(q request) float64 { return q.ttft }))
+	s.TPOT = Summarize(t.latencies(func(q request) float64 { return q.tpot }))
+	s.E2EL = Summarize(t.latencies(func(q request) float64 { return q.e2el }))
+	s.ITL = t.itlStats()
+	if len(t.connect) > 0 {
+		c := Summarize(t.connect)
+		s.Connect = &c
+	}
 	if len(slo) > 0 {
 		rate := 0.0
 		if s.DurationS > 0 {
@@ -133,20 +133,6 @@ func (lr LevelRun) Summarize(runID, experiment string, slo SLO, prov provenance.
 		s.Goodput.SLOMet = &met
 	}
 	return s
-}
-
-// duration is the level's duration as the records tell it: the last
-// done_s minus the first actual_send_s, so that a summary is a function of
-// its records alone (forge verify recomputes it from the JSONL).
-func (lr LevelRun) duration() float64 {
-	if len(lr.Records) == 0 {
-		return 0
-	}
-	first, last := lr.Records[0].ActualSendS, lr.Records[0].DoneS
-	for _, r := range lr.Records[1:] {
-		first, last = min(first, r.ActualSendS), max(last, r.DoneS)
-	}
-	return max(last-first, 0)
 }
 
 func (s *Summary) stats(key string) *Stats {
@@ -167,24 +153,20 @@ func (s *Summary) stats(key string) *Stats {
 // latencies taken times scale (modelled time). TPOT is undefined for
 // one-token outputs and then does not count against it; for ITL the
 // request's own p99 gap is compared.
-func meets(r Record, slo SLO, scale float64) bool {
+func meets(q request, slo SLO, scale float64) bool {
 	for k, limit := range slo {
-		var v *float64
+		v := math.NaN()
 		switch k {
 		case "ttft_ms":
-			v = r.TTFTMs
+			v = q.ttft
 		case "tpot_ms":
-			v = r.TPOTMs
+			v = q.tpot
 		case "e2el_ms":
-			v = r.E2ELMs
+			v = q.e2el
 		case "itl_ms":
-			if len(r.ITLMs) > 0 {
-				sorted := append([]float64(nil), r.ITLMs...)
-				sort.Float64s(sorted)
-				v = ptr(Percentile(sorted, 99))
-			}
+			v = q.itlP99
 		}
-		if v != nil && *v*scale > limit {
+		if !math.IsNaN(v) && v*scale > limit {
 			return false
 		}
 	}

@@ -148,6 +148,7 @@ func runOne(ctx context.Context, c *Client, cfg Config, lvl Level, prov provenan
 	}
 	cfg.Exporter.startLevel(lvl)
 	prog := startProgress(cfg.Progress, LevelName(lvl), len(cfg.Prompts))
+	spec.Flush = rf.flush
 	lr, runErr := RunLevel(ctx, c, spec, func(r Record) error {
 		prog.add(r)
 		return rf.write(r)
@@ -161,7 +162,7 @@ func runOne(ctx context.Context, c *Client, cfg Config, lvl Level, prov provenan
 			sampler.Stop()
 		}
 		return nil, fmt.Errorf("level %s: writing records failed after %d of %d: %w; %d record(s) not written",
-			LevelName(lvl), kept, len(lr.Records), err, len(lr.Records)-kept)
+			LevelName(lvl), kept, lr.Tally.Records, err, lr.Tally.Records-kept)
 	} else if runErr != nil {
 		return nil, fmt.Errorf("level %s: %w", LevelName(lvl), runErr)
 	}

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -106,25 +107,32 @@ func writeAtomic(path string, fill func(io.Writer) error) (err error) {
 // instead of after it.
 const syncEvery = time.Second
 
-// recordFile streams a level's records to its JSONL file, one write per
-// record so that a crash loses at most the line being written. The first
-// failed write or fsync is kept: every later write returns it, the file is
-// cut back to its last whole line, and kept says how many records are
-// known to be in it.
+// recordFile streams a level's records to its JSONL file. Records are
+// encoded into a buffer and written in batches: whenever the level's
+// writer has no record waiting (flush), and whenever the buffer passes
+// recordBatchBytes, so a crash loses at most the records of one batch. The
+// first failed write or fsync is kept: every later write returns it, the
+// file is cut back to its last whole line, and kept says how many records
+// are known to be in it.
 type recordFile struct {
 	f    *os.File
 	w    io.Writer    // f, or a test's wrapper around it
 	sync func() error // f.Sync, or a test's
 
 	mu      sync.Mutex
-	size    int64 // bytes of whole lines written
-	written int   // records written whole
-	synced  int   // records covered by the last successful fsync
-	err     error // the first failure
-	kept    int   // records known to be in the file when it failed
+	buf     []byte // encoded records not yet written
+	pending int    // records in buf
+	size    int64  // bytes of whole lines written
+	written int    // records written whole
+	synced  int    // records covered by the last successful fsync
+	err     error  // the first failure
+	kept    int    // records known to be in the file when it failed
 	quit    chan struct{}
 	done    chan struct{}
 }
+
+// recordBatchBytes bounds the records buffered before a write.
+const recordBatchBytes = 256 << 10
 
 // createRecords creates path for a level's records; wrap (nil: none) lets
 // a test put a failing writer between the records and the file.
@@ -148,9 +156,8 @@ func newRecordFile(f *os.File, w io.Writer, sync func() error) *recordFile {
 	return rf
 }
 
-// write appends one record as a line. A failed or short write cuts the
-// file back to the last whole line (truncating frees space, so it works
-// on a full disk), keeping the file a valid JSONL of the records before.
+// write encodes one record into the batch, writing the batch once it is
+// large.
 func (rf *recordFile) write(r Record) error {
 	b, err := json.Marshal(r)
 	rf.mu.Lock()
@@ -162,13 +169,48 @@ func (rf *recordFile) write(r Record) error {
 		rf.fail(err, rf.written)
 		return rf.err
 	}
-	if _, err := rf.w.Write(append(b, '\n')); err != nil {
-		_ = rf.f.Truncate(rf.size)
+	rf.buf = append(append(rf.buf, b...), '\n')
+	rf.pending++
+	if len(rf.buf) >= recordBatchBytes {
+		return rf.flushLocked()
+	}
+	return nil
+}
+
+// flush writes the batch.
+func (rf *recordFile) flush() error {
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	return rf.flushLocked()
+}
+
+// flushLocked writes the batch; the caller holds mu. A failed or short
+// write cuts the file back to the last whole line it wrote (truncating
+// frees space, so it works on a full disk), keeping the file a valid JSONL
+// of the records before.
+func (rf *recordFile) flushLocked() error {
+	if rf.err != nil || len(rf.buf) == 0 {
+		return rf.err
+	}
+	n, err := rf.w.Write(rf.buf)
+	if err == nil && n < len(rf.buf) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		whole := bytes.LastIndexByte(rf.buf[:max(n, 0)], '\n') + 1
+		lines := bytes.Count(rf.buf[:whole], []byte{'\n'})
+		_ = rf.f.Truncate(rf.size + int64(whole))
+		rf.size += int64(whole)
+		rf.written += lines
 		rf.fail(err, rf.written)
 		return rf.err
 	}
-	rf.size += int64(len(b) + 1)
-	rf.written++
+	rf.size += int64(len(rf.buf))
+	rf.written += rf.pending
+	rf.buf, rf.pending = rf.buf[:0], 0
+	if cap(rf.buf) > 4*recordBatchBytes {
+		rf.buf = nil
+	}
 	return nil
 }
 
@@ -196,11 +238,11 @@ func (rf *recordFile) syncLoop() {
 	}
 }
 
-// syncNow fsyncs what has been written so far. Records written while the
+// syncNow writes the batch and fsyncs what has been written so far. Records written while the
 // fsync runs are not counted as synced: they may or may not be covered.
 func (rf *recordFile) syncNow() {
 	rf.mu.Lock()
-	if rf.err != nil {
+	if rf.flushLocked() != nil {
 		rf.mu.Unlock()
 		return
 	}
@@ -220,6 +262,7 @@ func (rf *recordFile) syncNow() {
 // It returns the first failure of the file's whole life, with the number
 // of records known to be in the file.
 func (rf *recordFile) close() (kept int, err error) {
+	_ = rf.flush()
 	close(rf.quit)
 	<-rf.done
 	rf.syncNow()
