@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -17,8 +18,11 @@ func ParseLevels(conc, rate string) ([]Level, error) {
 		prev := 0.0
 		for _, s := range strings.Split(part.list, ",") {
 			v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-			if err != nil || v <= 0 || (part.kind == "concurrency" && v != float64(int(v))) {
+			if err != nil || !(v > 0) || (part.kind == "concurrency" && v != math.Trunc(v)) {
 				return nil, fmt.Errorf("--%s: %q is not a positive %s", part.kind, s, map[string]string{"concurrency": "integer", "rate": "number"}[part.kind])
+			}
+			if err := (Level{Kind: part.kind, Value: v, Index: len(out)}).check(); err != nil {
+				return nil, fmt.Errorf("--%s: %w", part.kind, err)
 			}
 			if v <= prev {
 				return nil, fmt.Errorf("--%s must be ascending without repeats, got %s", part.kind, part.list)

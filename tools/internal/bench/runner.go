@@ -134,7 +134,8 @@ func closedLoop(stop, reqCtx context.Context, c *Client, spec LevelSpec, finish 
 	// worker also checks stop before sending what it was handed: once stop
 	// is done, nothing more goes out.
 	var dropped atomic.Int64
-	for w := 0; w < int(spec.Level.Value); w++ {
+	// No more workers than work: a typo'd concurrency costs nothing.
+	for w := 0; w < min(int(spec.Level.Value), len(spec.Prompts)); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -74,6 +74,9 @@ func LevelName(l Level) string {
 // the error says how many completed records were not written, and the
 // level gets no summary, since one would claim records its JSONL lacks.
 func Run(ctx context.Context, cfg Config) ([]Summary, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	defer debug.SetGCPercent(debug.SetGCPercent(GCPercent))
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return nil, err

@@ -31,6 +31,7 @@ type benchFlags struct {
 	burstiness                                                                                     float64
 	ignoreEOS, noScrape                                                                            bool
 	search                                                                                         searchFlags
+	limits                                                                                         bench.Limits
 	timeout, maxDuration, scrapeInterval                                                           time.Duration
 }
 
@@ -64,6 +65,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	fs.DurationVar(&f.scrapeInterval, "scrape-interval", 2*time.Second, "sample the server's /metrics gauges this often during a level (0 = before/after only)")
 	fs.BoolVar(&f.noScrape, "no-scrape", false, "do not read the server's /metrics")
 	f.search.register(fs)
+	f.limits.RegisterLimitFlags(fs)
 	var mf metricsFlags
 	mf.register(fs)
 	if _, err := parse(fs, args); err != nil {
@@ -229,8 +231,8 @@ func benchConfig(ctx context.Context, f benchFlags, set map[string]bool) (bench.
 		return cfg, err
 	}
 	cfg.Search = search
-	if wl.NumPrompts < 1 || warmup < 0 {
-		return cfg, usageErr("--num-prompts must be at least 1 and --warmup not negative")
+	if wl.NumPrompts < 1 || warmup < 0 || wl.NumPrompts+warmup > bench.MaxPromptsPerLevel {
+		return cfg, usageErr("--num-prompts must be at least 1, --warmup not negative, and both together at most %d (each prompt is held in memory)", bench.MaxPromptsPerLevel)
 	}
 	seq, err := pipeline.Generate(wl, warmup)
 	if err != nil {
@@ -246,7 +248,10 @@ func benchConfig(ctx context.Context, f benchFlags, set map[string]bool) (bench.
 		}
 		cfg.Client.APIKey = key
 	}
-	cfg.Client.Timeout = f.timeout
+	cfg.Client.Timeout, cfg.Client.Limits = f.timeout, f.limits
+	if err := cfg.Validate(); err != nil {
+		return cfg, usageErr("%v", err)
+	}
 	cfg.ScrapeInterval, cfg.NoScrape = f.scrapeInterval, f.noScrape
 	cfg.Out = f.out
 	cfg.RunID = f.runID

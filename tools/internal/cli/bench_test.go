@@ -35,6 +35,12 @@ func TestParseLevels(t *testing.T) {
 		{"1.5", "", "", true},
 		{"", "-1", "", true},
 		{"", "", "", true},
+		{"", "NaN", "", true},
+		{"", "inf", "", true},
+		{"", "+Inf", "", true},
+		{"NaN", "", "", true},
+		{"1e9", "", "", true},
+		{"", "1e7", "", true},
 	}
 	for _, tt := range tests {
 		levels, err := bench.ParseLevels(tt.conc, tt.rate)
@@ -127,6 +133,33 @@ func TestBenchCommand(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(filepath.Join(out, "00-concurrency-1.jsonl")); string(after) != string(before) {
 		t.Error("the refused rerun changed the first run's records")
+	}
+}
+
+// TestBenchFlagBounds: a number no sweep can mean is a usage error (exit
+// 2) naming it, found before a prompt is generated or a request sent.
+func TestBenchFlagBounds(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--rate", "NaN"}, `--rate: "NaN" is not a positive number`},
+		{[]string{"--rate", "inf"}, "the rate must be a finite number above 0"},
+		{[]string{"--concurrency", "30000000"}, "concurrency must be a whole number of streams up to 65536"},
+		{[]string{"--concurrency", "1", "--num-prompts", "50000000"}, "at most 1000000"},
+		{[]string{"--rate", "2", "--burstiness", "-1"}, "burstiness must be a finite number above 0"},
+		{[]string{"--rate", "2", "--burstiness", "NaN"}, "burstiness must be a finite number above 0"},
+		{[]string{"--concurrency", "1", "--max-duration", "-5s"}, "max duration must not be negative"},
+		{[]string{"--concurrency", "1", "--timeout", "-1s"}, "request timeout must not be negative"},
+		{[]string{"--concurrency", "1", "--max-line-bytes", "-1"}, "stream limits must not be negative"},
+		{[]string{"--rate", "2", "--max-concurrency", "-3"}, "max concurrency must be between 0"},
+	}
+	for _, tt := range tests {
+		args := append([]string{"bench", "--base-url", "http://127.0.0.1:9", "--model", "m", "--out", t.TempDir()}, tt.args...)
+		_, _, err := runErr(args...)
+		if ExitCode(err) != ExitUsage || !strings.Contains(fmt.Sprint(err), tt.want) {
+			t.Errorf("%v: exit %d, %v; want exit %d and %q", tt.args, ExitCode(err), err, ExitUsage, tt.want)
+		}
 	}
 }
 
