@@ -27,26 +27,28 @@ type Stats struct {
 func Summarize(values []float64) Stats {
 	v := append([]float64(nil), values...)
 	sort.Float64s(v)
-	return summarizeSorted(len(v), func(i int) float64 { return v[i] })
+	return summarizeSorted(len(v), func(yield func(float64)) {
+		for _, x := range v {
+			yield(x)
+		}
+	}, func(i int) float64 { return v[i] })
 }
 
-// summarizeSorted computes Stats over n ascending values read through at,
-// so that a caller holding them in another form (whole microseconds)
-// need not copy them into float64s.
-func summarizeSorted(n int, at func(int) float64) Stats {
+// summarizeSorted computes Stats over n values that each yields in
+// ascending order and at gives by rank, so that a caller holding them in
+// another form (counts of whole microseconds) need not expand them. The
+// sums run in ascending order, value by value, as Summarize's always did,
+// so both give the same float64s for the same values.
+func summarizeSorted(n int, each func(func(float64)), at func(int) float64) Stats {
 	s := Stats{Count: n}
 	if n == 0 {
 		return s
 	}
 	var sum float64
-	for i := range n {
-		sum += at(i)
-	}
+	each(func(x float64) { sum += x })
 	mean := sum / float64(n)
 	var sq float64
-	for i := range n {
-		sq += (at(i) - mean) * (at(i) - mean)
-	}
+	each(func(x float64) { sq += (x - mean) * (x - mean) })
 	std := math.Sqrt(sq / float64(n))
 	p := func(q float64) *float64 { x := percentileAt(n, at, q); return &x }
 	lo, hi := at(0), at(n-1)

@@ -54,6 +54,29 @@ type Config struct {
 // MB of heap for fewer pauses in the middle of timing a token.
 const GCPercent = 400
 
+// MemoryTarget is the heap a run aims to stay under: 48 MiB plus 48 KiB
+// per stream it can have in flight (a stream's goroutines, connection
+// buffers and timeline take about 30 KiB). GCPercent alone would let the
+// heap grow to five times what is live; this soft limit makes the
+// collector run sooner instead, so peak memory follows the streams, as the
+// tally and the batched writer make what is live follow them (issue 19:
+// 64 MiB + 64 KiB per stream of resident memory, heap and runtime together).
+func MemoryTarget(cfg Config) int64 {
+	streams := cfg.MaxConcurrency
+	for _, l := range cfg.Levels {
+		if l.Kind == "concurrency" {
+			streams = max(streams, int(l.Value))
+		}
+	}
+	if s := cfg.Search; s != nil && s.Kind == "concurrency" {
+		streams = max(streams, int(min(s.Max, MaxStreams)))
+	}
+	if streams == 0 { // an uncapped open loop: as many as the rate and latency make
+		streams = 1024
+	}
+	return 48<<20 + int64(min(streams, MaxStreams))*48<<10
+}
+
 // A level's files: <LevelName><RecordsExt> and <LevelName><SummaryExt>.
 const (
 	RecordsExt = ".jsonl"
@@ -78,6 +101,7 @@ func Run(ctx context.Context, cfg Config) ([]Summary, error) {
 		return nil, err
 	}
 	defer debug.SetGCPercent(debug.SetGCPercent(GCPercent))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(MemoryTarget(cfg)))
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return nil, err
 	}
