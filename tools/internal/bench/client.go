@@ -47,8 +47,9 @@ type ClientConfig struct {
 type Client struct {
 	cfg      ClientConfig
 	endpoint string
-	http     *http.Client // metadata and /metrics: bounded in time
-	stream   *http.Client // streams: bounded by each request's context
+	redact   provenance.Redactor // the key and URL credentials, out of every reason
+	http     *http.Client        // metadata and /metrics: bounded in time
+	stream   *http.Client        // streams: bounded by each request's context
 }
 
 // NewClient builds a client whose HTTP transport keeps a connection per
@@ -83,8 +84,9 @@ func newClient(cfg ClientConfig, rt http.RoundTripper) *Client {
 	if cfg.API == "chat" {
 		path = "/chat/completions"
 	}
-	return &Client{cfg: cfg, endpoint: provenance.APIBase(cfg.BaseURL) + path,
-		http: &http.Client{Transport: base, Timeout: 30 * time.Second}, stream: &http.Client{Transport: base}}
+	return &Client{cfg: cfg, endpoint: provenance.APIBase(cfg.BaseURL) + path, redact: provenance.NewRedactor(cfg.APIKey, cfg.BaseURL),
+		http:   &http.Client{Transport: base, Timeout: 30 * time.Second, CheckRedirect: provenance.SameOriginRedirects},
+		stream: &http.Client{Transport: base, CheckRedirect: provenance.SameOriginRedirects}}
 }
 
 // body encodes one request: go-openai's request type, which omits zero
@@ -321,12 +323,14 @@ func checkUsage(tl Timeline, p Prompt, ignoreEOS bool) error {
 	return nil
 }
 
-// classify turns an error into a status and a reason a person can act on.
+// classify turns an error into a status and a reason a person can act on,
+// with the target's secrets removed.
 func (c *Client) classify(parent, rctx context.Context, err error, tl *Timeline) {
 	if err == nil {
 		tl.Status = "ok"
 		return
 	}
+	defer func() { tl.Reason = c.redact.Redact(tl.Reason) }()
 	tl.Status = "error"
 	var httpErr *httpError
 	var limitErr *errLimit
@@ -342,8 +346,11 @@ func (c *Client) classify(parent, rctx context.Context, err error, tl *Timeline)
 		tl.Reason = limitErr.msg
 	case errors.As(err, &jsonErr):
 		tl.Reason = jsonErr.Error()
+	case errors.Is(err, provenance.ErrCrossOrigin):
+		_, msg, _ := strings.Cut(err.Error(), provenance.ErrCrossOrigin.Error())
+		tl.Reason = provenance.ErrCrossOrigin.Error() + msg
 	case errors.Is(err, syscall.ECONNREFUSED):
-		tl.Reason = "connection refused: is the server running at " + c.cfg.BaseURL + "?"
+		tl.Reason = "connection refused: is the server running at " + provenance.Redacted(c.cfg.BaseURL) + "?"
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		tl.Reason = "stream cut mid-way: unexpected EOF"
 	default:

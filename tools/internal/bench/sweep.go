@@ -106,6 +106,9 @@ func Run(ctx context.Context, cfg Config) ([]Summary, error) {
 		return nil, err
 	}
 	c := NewClient(cfg.Client)
+	if cfg.Progress != nil { // a message may quote the base URL, credentials and all
+		cfg.Progress = redactingWriter{cfg.Progress, c.redact}
+	}
 	prov := provenance.Discover(ctx, c.http, cfg.Client.BaseURL, cfg.Client.Model, cfg.Declared)
 	if cfg.DatasetSHA256 != "" {
 		prov.DatasetSHA256 = &cfg.DatasetSHA256
@@ -235,6 +238,20 @@ func progressf(w io.Writer, format string, args ...any) {
 	}
 }
 
+// redactingWriter removes the target's secrets from each write; progress
+// lines are written whole, one write each.
+type redactingWriter struct {
+	w io.Writer
+	r provenance.Redactor
+}
+
+func (rw redactingWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(rw.w, rw.r.Redact(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
 // progress shows level, done/total and live output tokens/s: a redrawn line
 // on a terminal, a plain line every 5 s otherwise.
 type progress struct {
@@ -254,7 +271,11 @@ func startProgress(w io.Writer, name string, total int) *progress {
 		close(p.stopped)
 		return p
 	}
-	if f, ok := w.(*os.File); ok {
+	f, ok := w.(*os.File)
+	if r, isR := w.(redactingWriter); isR {
+		f, ok = r.w.(*os.File)
+	}
+	if ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 			p.tty = true
 		}

@@ -81,7 +81,7 @@ type Declared struct {
 // (/v1/models), and this host for its GPU (nvidia-smi), falling back to the
 // plan's declarations, marked as such. Failures leave "unknown", never abort.
 func Discover(ctx context.Context, hc *http.Client, baseURL, model string, d Declared) Record {
-	p := Record{ForgeVersion: buildinfo.Version, ForgeCommit: buildinfo.Commit, BaseURL: baseURL, ServedModel: model,
+	p := Record{ForgeVersion: buildinfo.Version, ForgeCommit: buildinfo.Commit, BaseURL: Redacted(baseURL), ServedModel: model,
 		Engine: Engine{Name: cmp.Or(d.EngineName, "unknown"), Version: cmp.Or(d.EngineVersion, "unknown"), Startup: d.Startup}}
 	p.Host, _ = os.Hostname()
 	var ver map[string]any
