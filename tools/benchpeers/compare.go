@@ -28,7 +28,7 @@ type result struct {
 	windowS        float64
 	cpuS           float64
 	peakRSSMiB     float64
-	serverLateP99  float64
+	server         serverStats
 	ttft, itl      []float64 // ms, as the client recorded them
 	ttftWithSendMs []float64 // forge: TTFT plus send overhead (vLLM's clock starts before connecting)
 }
@@ -194,16 +194,16 @@ wait:
 		return r, fmt.Errorf("%s: the server saw %d of %d requests; its output is in %s", name, st.Requests, requests, logPath)
 	}
 	from, to := time.Unix(0, st.FirstArrival), time.Unix(0, st.LastEnd)
-	r.tokens, r.windowS, r.serverLateP99 = st.Tokens, to.Sub(from).Seconds(), st.LateP99Ms
+	r.tokens, r.windowS, r.server = st.Tokens, to.Sub(from).Seconds(), st
 	r.cpuS = cpuAt(samples, to) - cpuAt(samples, from)
 	return r, nil
 }
 
 func timeval(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
 
-// forgeLatencies reads forge bench's records: TTFT, TTFT plus send
-// overhead, and every ITL.
-func forgeLatencies(dir string, r *result) error {
+// forgeLatencies reads forge bench's records past the first skip requests:
+// TTFT, TTFT plus send overhead, and every ITL.
+func forgeLatencies(dir string, skip int, r *result) error {
 	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	if len(files) != 1 {
 		return fmt.Errorf("forge bench wrote %d record files in %s, want 1", len(files), dir)
@@ -224,14 +224,19 @@ func forgeLatencies(dir string, r *result) error {
 		if rec.Status != "ok" {
 			return fmt.Errorf("forge bench: request %d failed: %s", rec.RequestIndex, rec.Error)
 		}
+		if rec.RequestIndex < skip { // the first wave: the server accepts every connection at once
+			continue
+		}
 		r.ttft = append(r.ttft, *rec.TTFTMs)
 		r.ttftWithSendMs = append(r.ttftWithSendMs, *rec.TTFTMs+rec.SendOverheadMs)
-		r.itl = append(r.itl, rec.ITLMs...)
+		if len(rec.ITLMs) > 1 { // the first gap holds the server's phase (server.go)
+			r.itl = append(r.itl, rec.ITLMs[1:]...)
+		}
 	}
 }
 
 // vllmLatencies reads vllm bench serve's --save-detailed result (seconds).
-func vllmLatencies(path string, r *result) error {
+func vllmLatencies(path string, skip int, r *result) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -247,12 +252,15 @@ func vllmLatencies(path string, r *result) error {
 	if d.Completed != r.requests {
 		return fmt.Errorf("vllm bench serve completed %d of %d requests (%s)", d.Completed, r.requests, path)
 	}
-	for _, t := range d.TTFTs {
+	// Its lists are in request order; the first wave is left out as for forge.
+	for _, t := range d.TTFTs[min(skip, len(d.TTFTs)):] {
 		r.ttft = append(r.ttft, t*1e3)
 	}
-	for _, l := range d.ITLs {
-		for _, t := range l {
-			r.itl = append(r.itl, t*1e3)
+	for _, l := range d.ITLs[min(skip, len(d.ITLs)):] {
+		for i, t := range l {
+			if i > 0 { // the first gap holds the server's phase (server.go)
+				r.itl = append(r.itl, t*1e3)
+			}
 		}
 	}
 	return nil

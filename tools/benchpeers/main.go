@@ -48,7 +48,7 @@ func main() {
 	fs.StringVar(&o.forge, "forge", "bin/forge", "forge binary")
 	fs.StringVar(&o.vllm, "vllm", ".venv/serve-cpu/bin/vllm", "vllm executable of the pinned CPU venv (skipped when absent)")
 	fs.StringVar(&o.tokenizer, "tokenizer", "", "tokenizer directory for vllm bench serve's random prompts")
-	fs.StringVar(&o.work, "work", "", "scratch directory (default: a new temporary one)")
+	fs.StringVar(&o.work, "work", "", "directory under which a scratch directory is made and removed (default: the system's temporary directory)")
 	fs.IntVar(&o.concurrency, "concurrency", 1024, "streams")
 	fs.IntVar(&o.requests, "requests", 10000, "requests of the zero-delay comparison")
 	fs.IntVar(&o.latencyRequests, "latency-requests", 4096, "requests of the latency comparison")

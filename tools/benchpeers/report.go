@@ -17,14 +17,12 @@ import (
 func compare(o opts, w io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if o.work == "" {
-		d, err := os.MkdirTemp("", "forge-bench-peers.")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(d)
-		o.work = d
+	d, err := os.MkdirTemp(o.work, "forge-bench-peers.") // o.work "": the system's temporary directory
+	if err != nil {
+		return err
 	}
+	defer os.RemoveAll(d)
+	o.work = d
 	haveVLLM := fileExists(o.vllm) && o.tokenizer != ""
 	if !haveVLLM {
 		fmt.Fprintf(w, "bench-peers: vllm bench serve skipped (%s or --tokenizer missing: make venv-serve-cpu)\n", o.vllm)
@@ -47,7 +45,7 @@ func compare(o opts, w io.Writer) error {
 				"--ignore-eos", "--no-scrape", "--out", dir}
 			r, err := runClient(ctx, o, srv, name, args, n, dir+".log")
 			if err == nil {
-				err = forgeLatencies(dir, &r)
+				err = forgeLatencies(dir, o.concurrency, &r)
 			}
 			return r, err
 		}
@@ -58,7 +56,7 @@ func compare(o opts, w io.Writer) error {
 			"--save-result", "--save-detailed", "--result-dir", o.work, "--result-filename", filepath.Base(dir) + ".json"}
 		r, err := runClient(ctx, o, srv, name, args, n, dir+".log")
 		if err == nil {
-			err = vllmLatencies(dir+".json", &r)
+			err = vllmLatencies(dir+".json", o.concurrency, &r)
 		}
 		return r, err
 	}
@@ -100,7 +98,7 @@ func compare(o opts, w io.Writer) error {
 		if r.peakRSSMiB > bound {
 			verdict = "OVER"
 		}
-		fmt.Fprintf(w, "  %7d requests: %6.1f MiB (%s the bound), %.0f output tok/s\n", n, r.peakRSSMiB, verdict, r.tokPerS())
+		fmt.Fprintf(w, "  %7d requests: %6.1f MiB (%s the bound), %.0f output tok/s, %.5f CPU s per 1k tokens\n", n, r.peakRSSMiB, verdict, r.tokPerS(), r.cpuPer1k())
 	}
 	srv.stop()
 
@@ -111,19 +109,21 @@ func compare(o opts, w io.Writer) error {
 	}
 	defer lsrv.stop()
 	srv = lsrv
-	gapMs := float64(o.gap) / 1e6
-	fmt.Fprintf(w, "\n%d streams × %s per token, %d requests: latency each client adds (its figure minus the server's schedule, ms)\n", o.concurrency, o.gap, o.latencyRequests)
-	fmt.Fprintf(w, "  %-18s %10s %10s %10s %10s %22s\n", "client", "TTFT p50", "TTFT p99", "ITL p50", "ITL p99", "server's own lateness p99")
+	fmt.Fprintf(w, "\n%d streams × %s per token, %d requests, the first %d (connection set-up) left out: latency each client adds, ms\n(its percentile minus the server's own: arrival to first write, write to write; a late server's queueing before its handler runs counts as the client's)\n", o.concurrency, o.gap, o.latencyRequests, o.concurrency)
+	fmt.Fprintf(w, "  %-22s %10s %10s %10s %10s %14s\n", "client", "TTFT p50", "TTFT p99", "ITL p50", "ITL p99", "server late p99")
 	for _, c := range clients {
 		r, err := run(c, o.latencyRequests, o.gap)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "  %-18s %10.2f %10.2f %10.2f %10.2f %22.2f\n", r.client, pct(r.ttft, 50)-gapMs, pct(r.ttft, 99)-gapMs, pct(r.itl, 50)-gapMs, pct(r.itl, 99)-gapMs, r.serverLateP99)
+		sv := r.server
+		fmt.Fprintf(w, "  %-22s %10.2f %10.2f %10.2f %10.2f %14.2f\n", r.client, pct(r.ttft, 50)-sv.TTFTP50Ms, pct(r.ttft, 99)-sv.TTFTP99Ms,
+			pct(r.itl, 50)-sv.ITLP50Ms, pct(r.itl, 99)-sv.ITLP99Ms, sv.LateP99Ms)
 		if len(r.ttftWithSendMs) > 0 {
-			fmt.Fprintf(w, "  %-18s %10.2f %10.2f   (forge's TTFT plus its send overhead, connection set-up included: vLLM's client starts its clock there)\n",
-				"  + send overhead", pct(r.ttftWithSendMs, 50)-gapMs, pct(r.ttftWithSendMs, 99)-gapMs)
+			fmt.Fprintf(w, "  %-22s %10.2f %10.2f   (TTFT from before the request is written, connection set-up included, as vLLM's client starts its clock)\n",
+				"forge + send overhead", pct(r.ttftWithSendMs, 50)-sv.TTFTP50Ms, pct(r.ttftWithSendMs, 99)-sv.TTFTP99Ms)
 		}
+		fmt.Fprintf(w, "  %-22s %10.2f %10.2f %10.2f %10.2f\n", "  (server's own)", sv.TTFTP50Ms, sv.TTFTP99Ms, sv.ITLP50Ms, sv.ITLP99Ms)
 	}
 	return nil
 }

@@ -37,6 +37,13 @@ type serverStats struct {
 	LastEnd      int64   `json:"last_end_unix_ns"`
 	LateP50Ms    float64 `json:"late_p50_ms"`
 	LateP99Ms    float64 `json:"late_p99_ms"`
+	// The server's own view of each request: arrival to its first write,
+	// and between consecutive writes, in ms. A client's figure minus the
+	// server's is what the client added (transit on loopback included).
+	TTFTP50Ms float64 `json:"ttft_p50_ms"`
+	TTFTP99Ms float64 `json:"ttft_p99_ms"`
+	ITLP50Ms  float64 `json:"itl_p50_ms"`
+	ITLP99Ms  float64 `json:"itl_p99_ms"`
 }
 
 type stub struct {
@@ -46,8 +53,8 @@ type stub struct {
 	firstArrival atomic.Int64
 	lastEnd      atomic.Int64
 
-	mu   sync.Mutex
-	late []float64 // ms, per token written; only with gap > 0, bounded
+	mu              sync.Mutex
+	late, ttft, itl []float64 // ms; only with gap > 0, bounded
 }
 
 // maxLateSamples bounds the lateness kept (the first ones are kept).
@@ -100,18 +107,17 @@ func serve(args []string) error {
 
 func (s *stub) stats(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	late := slices.Clone(s.late)
+	late, ttft, itl := slices.Clone(s.late), slices.Clone(s.ttft), slices.Clone(s.itl)
 	if r.URL.Query().Has("reset") {
-		s.late = s.late[:0]
+		s.late, s.ttft, s.itl = s.late[:0], s.ttft[:0], s.itl[:0]
 		s.requests.Store(0)
 		s.tokens.Store(0)
 		s.firstArrival.Store(0)
 		s.lastEnd.Store(0)
 	}
 	s.mu.Unlock()
-	slices.Sort(late)
 	st := serverStats{Requests: s.requests.Load(), Tokens: s.tokens.Load(), FirstArrival: s.firstArrival.Load(), LastEnd: s.lastEnd.Load(),
-		LateP50Ms: pct(late, 50), LateP99Ms: pct(late, 99)}
+		LateP50Ms: pct(late, 50), LateP99Ms: pct(late, 99), TTFTP50Ms: pct(ttft, 50), TTFTP99Ms: pct(ttft, 99), ITLP50Ms: pct(itl, 50), ITLP99Ms: pct(itl, 99)}
 	_ = json.NewEncoder(w).Encode(st)
 }
 
@@ -140,10 +146,23 @@ func (s *stub) completions(w http.ResponseWriter, r *http.Request) {
 	fl := w.(http.Flusher)
 	head := `data: {"id":"` + id + `","object":"text_completion","created":` + created + `,"model":"m","choices":[{"index":0,"text":" tok","logprobs":null,"finish_reason":`
 	var buf []byte
-	var late []float64
+	var late, itl []float64
+	var ttft float64
+	var prev time.Time
+	// Streams of one closed loop start together and, all of one length,
+	// would stay in phase: every stream's token due at the same instant,
+	// a burst of 1,024 writes that makes the server, not the client, late.
+	// Each request's tokens after the first are shifted by a phase within
+	// the gap, as requests admitted at different steps would be; the phase
+	// gap is left out of the server's own ITL (the harness compares
+	// percentiles, and the client sees it too).
+	phase := time.Duration(s.requests.Load()*37%100) * s.gap / 100
 	for i := range maxTokens {
 		if s.gap > 0 {
 			due := arrival.Add(time.Duration(i+1) * s.gap)
+			if i > 0 {
+				due = due.Add(phase)
+			}
 			time.Sleep(time.Until(due))
 			late = append(late, float64(time.Since(due))/1e6)
 		}
@@ -156,6 +175,14 @@ func (s *stub) completions(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		fl.Flush()
+		if now := time.Now(); s.gap > 0 {
+			if i == 0 {
+				ttft = float64(now.Sub(arrival)) / 1e6
+			} else if i > 1 {
+				itl = append(itl, float64(now.Sub(prev))/1e6)
+			}
+			prev = now
+		}
 		s.tokens.Add(1)
 	}
 	if usage {
@@ -171,7 +198,7 @@ func (s *stub) completions(w http.ResponseWriter, r *http.Request) {
 	if len(late) > 0 {
 		s.mu.Lock()
 		if len(s.late)+len(late) <= maxLateSamples {
-			s.late = append(s.late, late...)
+			s.late, s.itl, s.ttft = append(s.late, late...), append(s.itl, itl...), append(s.ttft, ttft)
 		}
 		s.mu.Unlock()
 	}
