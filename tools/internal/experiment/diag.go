@@ -1,9 +1,11 @@
 package experiment
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -29,9 +31,16 @@ func SortDiagnostics(diags hcl.Diagnostics) {
 // WriteDiagnostics prints each diagnostic as a `file:line:col: severity: summary`
 // line (greppable, clickable in editors) followed by hcl's own rendering with
 // the source snippet and the detail that says what to do.
+//
+// Source excerpts and messages are printed with control characters
+// replaced, so that a file holding escape sequences cannot drive the
+// terminal that shows its errors.
 func WriteDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics, width uint, color bool) error {
-	tw := hcl.NewDiagnosticTextWriter(w, files, width, color)
+	tw := hcl.NewDiagnosticTextWriter(w, printableFiles(files), width, color)
 	for _, d := range diags {
+		c := *d
+		c.Summary, c.Detail = printable(d.Summary), printable(d.Detail)
+		d := &c
 		sev := "error"
 		if d.Severity == hcl.DiagWarning {
 			sev = "warning"
@@ -50,6 +59,39 @@ func WriteDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnos
 		}
 	}
 	return nil
+}
+
+// printableFiles copies files with each control byte but tab, newline and
+// carriage return replaced by '?', byte for byte, so every range still
+// points where it did.
+func printableFiles(files map[string]*hcl.File) map[string]*hcl.File {
+	out := make(map[string]*hcl.File, len(files))
+	for name, f := range files {
+		if f == nil || !bytes.ContainsFunc(f.Bytes, isControl) {
+			out[name] = f
+			continue
+		}
+		b := bytes.Clone(f.Bytes)
+		for i, c := range b {
+			if isControl(rune(c)) {
+				b[i] = '?'
+			}
+		}
+		out[name] = &hcl.File{Body: f.Body, Bytes: b, Nav: f.Nav}
+	}
+	return out
+}
+
+func isControl(r rune) bool { return (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f }
+
+// printable replaces control characters in a message.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if isControl(r) || (r >= 0x80 && r < 0xa0) {
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 // Counts returns the number of errors and warnings.

@@ -134,3 +134,47 @@ func TestCommittedExperiments(t *testing.T) {
 		}
 	}
 }
+
+// TestRootCauseFirst: for a syntax error or a block that does not decode,
+// the errors printed begin with the cause, the `# ERROR:` markers of the
+// fixture in line order, and no follow-on error is printed before it.
+func TestRootCauseFirst(t *testing.T) {
+	fixtures, _ := filepath.Glob("testdata/rootcause/*.hcl")
+	if len(fixtures) == 0 {
+		t.Fatal("no root-cause fixtures")
+	}
+	for _, fx := range fixtures {
+		t.Run(filepath.Base(fx), func(t *testing.T) {
+			_, diags := Load([]string{"testdata/catalog", fx}, Options{Now: fixtureNow})
+			SortDiagnostics(diags)
+			var printed []string
+			for _, d := range diags {
+				if d.Severity == hcl.DiagError && d.Subject != nil {
+					printed = append(printed, fmt.Sprintf("%s:%d: ERROR: %s", filepath.Base(d.Subject.Filename), d.Subject.Start.Line, d.Summary))
+				}
+			}
+			want := expectations(t, fx)
+			var lines []string
+			for k := range want {
+				lines = append(lines, k)
+			}
+			sort.Slice(lines, func(i, j int) bool { return lineOf(lines[i]) < lineOf(lines[j]) })
+			var markers []string
+			for _, k := range lines {
+				for _, m := range want[k] {
+					markers = append(markers, k+": "+m)
+				}
+			}
+			if len(printed) < len(markers) || strings.Join(printed[:len(markers)], "\n") != strings.Join(markers, "\n") {
+				t.Errorf("errors printed:\n  %s\nwant them to begin with:\n  %s", strings.Join(printed, "\n  "), strings.Join(markers, "\n  "))
+			}
+		})
+	}
+}
+
+func lineOf(key string) int {
+	_, n, _ := strings.Cut(key, ":")
+	var line int
+	fmt.Sscan(n, &line)
+	return line
+}

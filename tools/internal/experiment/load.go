@@ -115,6 +115,9 @@ func Load(paths []string, opts Options) (*Config, hcl.Diagnostics) {
 		}
 	}
 	cfg := &Config{Files: parser.Files()}
+	if diags.HasErrors() {
+		return cfg, diags // syntax first: a partial body only gives follow-on errors
+	}
 	diags = append(diags, cfg.decode(bodies, opts)...)
 	return cfg, diags
 }
@@ -137,6 +140,9 @@ func LoadSource(srcs map[string]string, opts Options) (*Config, hcl.Diagnostics)
 		}
 	}
 	cfg := &Config{Files: parser.Files()}
+	if diags.HasErrors() {
+		return cfg, diags
+	}
 	diags = append(diags, cfg.decode(bodies, opts)...)
 	return cfg, diags
 }
@@ -204,21 +210,29 @@ func (c *Config) decode(bodies []hcl.Body, opts Options) hcl.Diagnostics {
 		"dataset":  catalogObject(c.Datasets, func(d *Dataset) string { return d.Name }),
 		"api":      catalogObject(c.APIs, func(a *API) string { return a.Name }),
 	}
+	var failed []hcl.Range // experiment blocks that did not decode cleanly
 	for _, blk := range blocks["experiment"] {
 		var v Experiment
+		before := len(diags)
 		if decodeBlock(blk, full, &v, &v.Name, &v.DefRange, names, &diags) {
 			c.Experiments = append(c.Experiments, &v)
 		}
+		if diags[before:].HasErrors() {
+			failed = append(failed, hcl.RangeBetween(blk.DefRange, blk.Body.MissingItemRange()))
+		}
 	}
-	diags = append(diags, c.resolve(full)...)
-	diags = append(diags, withoutCascades(c.check(opts), diags)...)
+	diags = append(diags, withoutCascades(c.resolve(full), diags, failed)...)
+	diags = append(diags, withoutCascades(c.check(opts), diags, failed)...)
 	return diags
 }
 
-// withoutCascades drops semantic diagnostics about a value that already
-// failed to decode: its zero value would only produce a second, misleading
-// error on the same spot (e.g. "must be positive" after "number required").
-func withoutCascades(semantic, decode hcl.Diagnostics) hcl.Diagnostics {
+// withoutCascades drops semantic diagnostics that follow from a decode
+// error, so that the cause is what is printed: those about a value that
+// already failed to decode (its zero value would only produce a second,
+// misleading error on the same spot, e.g. "must be positive" after "number
+// required"), and those about an experiment block that did not decode
+// cleanly ("Missing engine" after "Duplicate engine block").
+func withoutCascades(semantic, decode hcl.Diagnostics, failed []hcl.Range) hcl.Diagnostics {
 	var out hcl.Diagnostics
 	for _, d := range semantic {
 		cascade := false
@@ -226,6 +240,11 @@ func withoutCascades(semantic, decode hcl.Diagnostics) hcl.Diagnostics {
 			if d.Subject != nil && e.Subject != nil && e.Severity == hcl.DiagError && d.Subject.Overlaps(*e.Subject) {
 				cascade = true
 				break
+			}
+		}
+		for _, r := range failed {
+			if d.Subject != nil && d.Severity == hcl.DiagError && r.Overlaps(*d.Subject) {
+				cascade = true
 			}
 		}
 		if !cascade {

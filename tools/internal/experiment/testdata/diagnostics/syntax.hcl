@@ -1,9 +1,9 @@
 locals {
   a = local.b # ERROR: Cycle in locals
-  b = local.a # ERROR: Cycle in locals
+  b = local.a # reported once, at the first local of the cycle
 }
 
-experiment "x" { # ERROR: Missing hardware
+experiment "x" { # not "Missing hardware": its cause, the misspelt argument, is reported instead
   hardwre = hardware.a5000 # ERROR: Unsupported argument
   model   = model.llama8b
   engine "vllm" {
