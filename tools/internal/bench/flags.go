@@ -7,8 +7,8 @@ import (
 	"strings"
 )
 
-// ParseLevels reads --concurrency 1,4,16 and --rate 2,8 into levels,
-// concurrency first; each list ascending without repeats.
+// ParseLevels reads --concurrency 1,4,16 or --rate 2,8 into levels, the
+// list ascending without repeats.
 func ParseLevels(conc, rate string) ([]Level, error) {
 	var out []Level
 	for _, part := range []struct{ kind, list string }{{"concurrency", conc}, {"rate", rate}} {
@@ -32,7 +32,10 @@ func ParseLevels(conc, rate string) ([]Level, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("give --concurrency and/or --rate levels")
+		return nil, fmt.Errorf("give --concurrency or --rate levels")
+	}
+	if conc != "" && rate != "" {
+		return nil, fmt.Errorf("give --concurrency (closed loop) or --rate (open loop), not both: a sweep is one load curve")
 	}
 	return out, nil
 }

@@ -184,6 +184,23 @@ func failureClass(r Record) string {
 	return r.Status + ": " + head
 }
 
+// Outcome is how many requests of a sweep completed and, when none did,
+// why: nothing was sent (every level stopped before its first send), or
+// every request failed. The two are different faults and say so.
+func Outcome(sums []Summary) (completed int, verdict string) {
+	failed := 0
+	for _, s := range sums {
+		completed, failed = completed+s.Completed, failed+s.Failed
+	}
+	switch {
+	case len(sums) == 0 || completed > 0:
+		return completed, ""
+	case failed == 0:
+		return 0, "no request was sent: every level stopped before its first send (is --max-duration shorter than the first arrival at this --rate?)"
+	}
+	return 0, "every request failed; see failures_by_reason"
+}
+
 // PrintTable writes one line per level: rates and median latencies.
 func PrintTable(w io.Writer, sums []Summary) {
 	fmt.Fprintf(w, "%-18s %10s %12s %12s %12s %12s\n", "level", "req/s", "output tok/s", "TTFT p50 ms", "TPOT p50 ms", "E2EL p50 ms")

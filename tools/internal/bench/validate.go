@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"math"
+
+	"github.com/forge-bench/forge/tools/internal/provenance"
 )
 
 // Bounds on what one forge bench may be asked for. They are far above any
@@ -43,6 +45,9 @@ func (cfg Config) Validate() error {
 	}
 	if n := len(cfg.Prompts); n > MaxPromptsPerLevel {
 		bad("%d prompts per level is more than the %d one client holds", n, MaxPromptsPerLevel)
+	}
+	if err := provenance.CheckBaseURL(cfg.Client.BaseURL); err != nil {
+		bad("base URL %v", err)
 	}
 	if err := cfg.Client.Limits.check(); err != nil {
 		errs = append(errs, err)

@@ -95,16 +95,13 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return problems("bench: %v (results written so far are in %s)", err, cfg.Out)
 	}
-	completed := 0
-	for _, s := range sums {
-		completed += s.Completed
-	}
+	completed, verdict := bench.Outcome(sums)
 	fmt.Fprintf(env.Stdout, "%d level(s), %d completed request(s); results in %s\n", len(sums), completed, cfg.Out)
 	if interrupted {
 		return problems("interrupted: completed levels and records are kept in %s, the last summary is marked incomplete", cfg.Out)
 	}
-	if completed == 0 && len(sums) > 0 {
-		return problems("every request failed; see failures_by_reason in %s", cfg.Out)
+	if verdict != "" {
+		return problems("%s; results in %s", verdict, cfg.Out)
 	}
 	return nil
 }
@@ -255,6 +252,9 @@ func benchConfig(ctx context.Context, f benchFlags, set map[string]bool) (bench.
 	cfg.ScrapeInterval, cfg.NoScrape = f.scrapeInterval, f.noScrape
 	cfg.Out = f.out
 	cfg.RunID = f.runID
+	if err := rundir.CheckID(cfg.RunID); cfg.RunID != "" && err != nil {
+		return cfg, usageErr("--run-id %v", err)
+	}
 	if cfg.RunID == "" {
 		cfg.RunID = rundir.Timestamp(time.Now())
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"cmp"
 	"context"
+	"github.com/forge-bench/forge/tools/internal/provenance"
 	"path/filepath"
 
 	"github.com/forge-bench/forge/tools/internal/pipeline"
@@ -30,6 +31,11 @@ func runEval(ctx context.Context, env Env, args []string) error {
 	}
 	if len(pos) != 1 {
 		return usageErr("eval wants one run directory or experiment name")
+	}
+	if *baseURL != "" {
+		if err := provenance.CheckBaseURL(*baseURL); err != nil {
+			return usageErr("--base-url %v", err)
+		}
 	}
 	out := pipeline.Out{Stdout: env.Stdout, Stderr: env.Stderr}
 	var p *plan.Plan

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/forge-bench/forge/tools/internal/twin"
 	"path/filepath"
 	"time"
 
@@ -35,8 +36,11 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if !(*scale >= 0) || *scale == 0 && flagGiven(fs, "time-scale") {
-		return usageErr("--time-scale must be positive")
+	if err := twin.CheckTimeScale(*scale); flagGiven(fs, "time-scale") && err != nil {
+		return usageErr("--time-scale: %v", err)
+	}
+	if err := rundir.CheckID(*runID); *runID != "" && err != nil {
+		return usageErr("--run-id %v", err)
 	}
 	name, err := runTarget(pos, *resume)
 	if err != nil {

@@ -28,8 +28,8 @@ func runTwin(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return usageErr("--fault: %v", err)
 	}
-	if *scale <= 0 {
-		return usageErr("--time-scale must be positive")
+	if err := twin.CheckTimeScale(*scale); err != nil {
+		return usageErr("--time-scale: %v", err)
 	}
 	p, err := planFor(env, *planPath, *dir, *name, nil)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/forge-bench/forge/tools/internal/bench"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -234,7 +235,26 @@ func isNullExpr(x hcl.Expression) bool {
 func (k *checker) sweep(s *Sweep) {
 	b, d := s.Body, s.DefRange
 	if len(s.Concurrency) == 0 && len(s.Rates) == 0 {
-		k.errf(d.Ptr(), "Empty sweep", "give concurrency = [...] (closed loop) and/or rates = [...] (requests per second, open loop).")
+		k.errf(d.Ptr(), "Empty sweep", "give concurrency = [...] (closed loop) or rates = [...] (requests per second, open loop).")
+	}
+	if len(s.Concurrency) > 0 && len(s.Rates) > 0 {
+		k.errf(at(b, "rates", d), "Both concurrency and rates", "a sweep is one load curve: give concurrency = [...] (closed loop) or rates = [...] (open loop), not both; for both curves, write two experiments.")
+	}
+	// The bounds forge bench holds every flag to (bench.Config.Validate).
+	for _, c := range s.Concurrency {
+		if c > bench.MaxStreams {
+			k.errf(at(b, "concurrency", d), "Concurrency too high", "concurrency %d is above %d streams, the most one client can hold (each is a connection with its buffers; one address has about 28,000 ephemeral ports per server).", c, bench.MaxStreams)
+			break
+		}
+	}
+	for _, r := range s.Rates {
+		if r > bench.MaxRate {
+			k.errf(at(b, "rates", d), "Rate too high", "rate %g is above %g requests/s, beyond any server and the pacer's clock.", r, bench.MaxRate)
+			break
+		}
+	}
+	if s.PromptsPerLevel+s.WarmupOr0() > bench.MaxPromptsPerLevel {
+		k.errf(at(b, "prompts_per_level", d), "Too many prompts", "prompts_per_level %d (warmup %d) is above %d: every prompt of a level is generated and held before it starts.", s.PromptsPerLevel, s.WarmupOr0(), bench.MaxPromptsPerLevel)
 	}
 	conc := make([]float64, len(s.Concurrency))
 	for i, c := range s.Concurrency {

@@ -266,6 +266,14 @@ func decodeBlock(blk *hcl.Block, ctx *hcl.EvalContext, target any, name *string,
 		})
 		return false
 	}
+	if len(label) > MaxNameLength {
+		*diags = append(*diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError, Summary: "Name too long",
+			Detail:  fmt.Sprintf("%s names are at most %d characters (this one has %d): a name becomes a results directory, with suffixes, within the file system's 255 bytes.", blk.Type, MaxNameLength, len(label)),
+			Subject: blk.LabelRanges[0].Ptr(),
+		})
+		return false
+	}
 	if d := names.add(blk.Type, label, blk.LabelRanges[0]); d != nil {
 		*diags = append(*diags, d)
 		return false
@@ -275,6 +283,9 @@ func decodeBlock(blk *hcl.Block, ctx *hcl.EvalContext, target any, name *string,
 	*def = blk.DefRange
 	return true
 }
+
+// MaxNameLength bounds a block's name.
+const MaxNameLength = 100
 
 // nameTable remembers where each (kind, name) was first declared.
 type nameTable map[string]hcl.Range

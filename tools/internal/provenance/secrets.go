@@ -19,7 +19,10 @@ import (
 func Redacted(rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return "(a base URL that does not parse)"
+		if i := strings.LastIndex(rawURL, "@"); i >= 0 { // no userinfo even from a URL that does not parse
+			return "…@" + rawURL[i+1:]
+		}
+		return rawURL
 	}
 	if u.User == nil {
 		return rawURL
@@ -90,4 +93,19 @@ func port(u *url.URL) string {
 
 func origin(u *url.URL) string {
 	return u.Scheme + "://" + net.JoinHostPort(u.Hostname(), port(u))
+}
+
+// CheckBaseURL says whether s can be a server's base URL: http or https,
+// with a host. Its message never quotes credentials.
+func CheckBaseURL(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%q does not parse as a URL; give e.g. http://127.0.0.1:8000", Redacted(s))
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("%q: the scheme must be http or https (give e.g. http://127.0.0.1:8000)", Redacted(s))
+	case u.Hostname() == "":
+		return fmt.Errorf("%q has no host; give e.g. http://127.0.0.1:8000", Redacted(s))
+	}
+	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/forge-bench/forge/tools/internal/bench"
@@ -86,13 +87,29 @@ const PredictedSuffix = ".predicted"
 // ErrExists is returned by Create for a run directory that already exists.
 var ErrExists = errors.New("run directory already exists")
 
+// CheckID says whether runID can name a run directory: it stays inside
+// the results tree and is a portable file name.
+func CheckID(runID string) error {
+	if !runIDPattern.MatchString(runID) || len(runID) > maxRunIDSize || strings.Contains(runID, "..") {
+		return fmt.Errorf("run id %q: use letters, digits, '.', '_' and '-' only (at most %d characters), no path separators or \"..\"", clipID(runID), maxRunIDSize)
+	}
+	return nil
+}
+
+func clipID(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}
+
 // Create makes results/<experiment>/<runID>/ and refuses one that exists:
 // a rerun into the same directory would overwrite some levels and keep
 // others, and the mix would look like one run. It writes the plan and the
 // state "running".
 func Create(resultsRoot, experiment, runID string, planJSON []byte, st State) (Dir, error) {
-	if !runIDPattern.MatchString(runID) || len(runID) > maxRunIDSize {
-		return "", fmt.Errorf("run id %q: use letters, digits, '.', '_' and '-' only (at most %d characters), no path separators", runID, maxRunIDSize)
+	if err := CheckID(runID); err != nil {
+		return "", err
 	}
 	parent := filepath.Join(resultsRoot, experiment)
 	if err := os.MkdirAll(parent, 0o755); err != nil {

@@ -30,6 +30,19 @@ const (
 	faultSlowFirst
 )
 
+// MaxTimeScale bounds --time-scale: beyond it the twin's clock steps are
+// finer than the host's timers, and the scaled run stops modelling time.
+const MaxTimeScale = 1000
+
+// CheckTimeScale says whether a time scale is usable: a finite number
+// above 0 and at most MaxTimeScale.
+func CheckTimeScale(k float64) error {
+	if !(k > 0 && k <= MaxTimeScale) { // NaN fails
+		return fmt.Errorf("%g: want a number above 0 and at most %d (modelled seconds per wall second)", k, MaxTimeScale)
+	}
+	return nil
+}
+
 // ParseFaults reads "error=0.1,cut=0.05,stall=0.1:2s,slow_first=0.2:500ms,malformed=0.01".
 func ParseFaults(spec string) (Faults, error) {
 	var f Faults
@@ -40,7 +53,7 @@ func ParseFaults(spec string) (Faults, error) {
 		name, val, ok := strings.Cut(strings.TrimSpace(part), "=")
 		rateS, durS, hasDur := strings.Cut(val, ":")
 		rate, err := strconv.ParseFloat(rateS, 64)
-		if !ok || err != nil || rate < 0 || rate > 1 {
+		if !ok || err != nil || !(rate >= 0 && rate <= 1) { // NaN fails both
 			return f, fmt.Errorf("fault %q: want name=rate with rate in [0,1], e.g. error=0.1 or stall=0.1:2s", part)
 		}
 		var d time.Duration
