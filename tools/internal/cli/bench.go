@@ -36,6 +36,42 @@ type benchFlags struct {
 }
 
 func runBench(ctx context.Context, env Env, args []string) error {
+	cfg, mf, err := benchArgs(ctx, env, args)
+	if err != nil {
+		return err
+	}
+	cfg.Progress = env.Stderr
+	// A second sweep into the same directory would replace some levels and
+	// keep others, and the mix would read as one run.
+	if old, _ := filepath.Glob(filepath.Join(cfg.Out, "*"+bench.RecordsExt)); len(old) > 0 {
+		return usageErr("--out %s already holds level records (%s): give a new directory", cfg.Out, filepath.Base(old[0]))
+	}
+	lm, err := mf.start(ctx, env, "bench")
+	if err != nil {
+		return err
+	}
+	cfg.Exporter = lm.Exporter()
+	sums, err := bench.Run(ctx, cfg)
+	// A Ctrl-C while the metrics linger does not make the sweep interrupted.
+	interrupted := ctx.Err() != nil
+	defer lm.Finish(ctx)
+	if err != nil {
+		return problems("bench: %v (results written so far are in %s)", err, cfg.Out)
+	}
+	completed, verdict := bench.Outcome(sums)
+	fmt.Fprintf(env.Stdout, "%d level(s), %d completed request(s); results in %s\n", len(sums), completed, cfg.Out)
+	if interrupted {
+		return problems("interrupted: completed levels and records are kept in %s, the last summary is marked incomplete", cfg.Out)
+	}
+	if verdict != "" {
+		return problems("%s; results in %s", verdict, cfg.Out)
+	}
+	return nil
+}
+
+// benchArgs is forge bench's command line as a configuration, checked
+// (FuzzBenchArgs runs it on arbitrary arguments).
+func benchArgs(ctx context.Context, env Env, args []string) (bench.Config, metricsFlags, error) {
 	fs := newFlags(env, "bench", benchSynopsis)
 	var f benchFlags
 	fs.StringVar(&f.planPath, "plan", "", "plan JSON written by forge plan")
@@ -69,41 +105,12 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	var mf metricsFlags
 	mf.register(fs)
 	if _, err := parse(fs, args); err != nil {
-		return err
+		return bench.Config{}, mf, err
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	cfg, err := benchConfig(ctx, f, set)
-	if err != nil {
-		return err
-	}
-	cfg.Progress = env.Stderr
-	// A second sweep into the same directory would replace some levels and
-	// keep others, and the mix would read as one run.
-	if old, _ := filepath.Glob(filepath.Join(cfg.Out, "*"+bench.RecordsExt)); len(old) > 0 {
-		return usageErr("--out %s already holds level records (%s): give a new directory", cfg.Out, filepath.Base(old[0]))
-	}
-	lm, err := mf.start(ctx, env, "bench")
-	if err != nil {
-		return err
-	}
-	cfg.Exporter = lm.Exporter()
-	sums, err := bench.Run(ctx, cfg)
-	// A Ctrl-C while the metrics linger does not make the sweep interrupted.
-	interrupted := ctx.Err() != nil
-	defer lm.Finish(ctx)
-	if err != nil {
-		return problems("bench: %v (results written so far are in %s)", err, cfg.Out)
-	}
-	completed, verdict := bench.Outcome(sums)
-	fmt.Fprintf(env.Stdout, "%d level(s), %d completed request(s); results in %s\n", len(sums), completed, cfg.Out)
-	if interrupted {
-		return problems("interrupted: completed levels and records are kept in %s, the last summary is marked incomplete", cfg.Out)
-	}
-	if verdict != "" {
-		return problems("%s; results in %s", verdict, cfg.Out)
-	}
-	return nil
+	return cfg, mf, err
 }
 
 // metricsFlags are --metrics-addr and --metrics-linger, shared by forge
