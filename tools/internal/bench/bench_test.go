@@ -242,6 +242,9 @@ func TestConnectionRefused(t *testing.T) {
 	if _, err := Run(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "warmup: all 2 requests failed") {
 		t.Errorf("warmup error = %v", err)
 	}
+	if left := dirNames(t, cfg.Out); len(left) != 0 {
+		t.Errorf("a failed warmup left files: %v (want none: the level stopped before its first measured request)", left)
+	}
 }
 
 // TestCancelKeepsCompleted: the first Ctrl-C stops dispatching, lets the

@@ -162,3 +162,28 @@ func TestImpossibleUsage(t *testing.T) {
 		})
 	}
 }
+
+// TestStreamMessages: each broken answer is reported as what it is.
+func TestStreamMessages(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		reason string
+	}{
+		{"a line that is not SSE", 200, "data: {\"choices\":[{\"text\":\"a\",\"finish_reason\":null}]}\n\nthis is not SSE\n\n", `malformed SSE: line "this is not SSE" is not an SSE field`},
+		{"a non-JSON error body", 502, "<html><body>Bad gateway\x1b[2J</body></html>", "HTTP 502: <html><body>Bad gateway␣[2J</body></html>"},
+		{"vLLM's error object", 400, `{"object":"error","message":"max_tokens is too large","type":"BadRequestError","code":400}`, "HTTP 400: max_tokens is too large"},
+		{"an error inside the stream", 200, "data: {\"error\":{\"message\":\"engine died\"}}\n\n", "server error in stream: engine died"},
+		{"no final chunk", 200, "data: {\"choices\":[{\"text\":\"a\",\"finish_reason\":null}]}\n\ndata: [DONE]\n\n", "stream cut mid-way: it ended before its final chunk"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newClient(ClientConfig{BaseURL: "http://127.0.0.1:9", Model: "m", API: "completions"}, bodyTransport{tt.status, tt.body})
+			tl := c.Do(context.Background(), Prompt{Text: "p", MaxTokens: 4})
+			if tl.Status != "error" || !strings.HasPrefix(tl.Reason, tt.reason) {
+				t.Errorf("status %s, reason %q; want %q", tl.Status, tl.Reason, tt.reason)
+			}
+		})
+	}
+}
