@@ -8,14 +8,17 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/forge-bench/forge/tools/internal/bench"
+	"github.com/forge-bench/forge/tools/internal/buildinfo"
 	"github.com/forge-bench/forge/tools/internal/data"
 	"github.com/forge-bench/forge/tools/internal/plan"
 	"github.com/forge-bench/forge/tools/internal/provenance"
@@ -41,7 +44,7 @@ func Generate(spec workload.Spec, warmup int) (Sequence, error) {
 	}
 	measured := spec
 	spec.NumPrompts += warmup
-	ws, err := workload.Generate(spec)
+	ws, err := workload.GenerateCached(spec, SequenceCacheDir(), generatorBuild())
 	if err != nil {
 		return Sequence{}, fmt.Errorf("workload: %w", err)
 	}
@@ -57,6 +60,24 @@ func Generate(spec workload.Spec, warmup int) (Sequence, error) {
 		s.Measured[i].Index = i
 	}
 	return s, nil
+}
+
+// SequenceCacheDir holds built request sequences by key
+// (workload.GenerateCached): $FORGE_SEQUENCE_CACHE, else .cache/sequences.
+func SequenceCacheDir() string {
+	return cmp.Or(os.Getenv("FORGE_SEQUENCE_CACHE"), filepath.Join(".cache", "sequences"))
+}
+
+// generatorBuild names the code that generates sequences, for the cache
+// key: the commit of a clean build. A dirty or unknown build (go test, go
+// run, uncommitted changes) bypasses the cache, so that a change to the
+// generator can never be served a sequence the old code built.
+func generatorBuild() string {
+	c := buildinfo.Commit
+	if c == "" || c == "unknown" || strings.HasSuffix(c, "-dirty") {
+		return ""
+	}
+	return c
 }
 
 // PlanSequence is the plan's request sequence, its dataset resolved by
