@@ -127,12 +127,6 @@ func (m *metricsFlags) register(fs *flag.FlagSet) {
 
 // start serves Forge's metrics at --metrics-addr (nil when not given).
 func (m metricsFlags) start(ctx context.Context, env Env, cmd string) (*pipeline.LiveMetrics, error) {
-	if m.linger < 0 {
-		return nil, usageErr("--metrics-linger must not be negative, got %s", m.linger)
-	}
-	if m.addr == "" && m.linger > 0 {
-		return nil, usageErr("--metrics-linger needs --metrics-addr")
-	}
 	lm, err := pipeline.StartLiveMetrics(ctx, env.Stderr, cmd, m.addr, m.linger)
 	if err != nil {
 		return nil, usageErr("%v", err)

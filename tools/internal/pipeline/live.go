@@ -20,9 +20,15 @@ type LiveMetrics struct {
 // StartLiveMetrics serves a new exporter at addr and announces it on w in
 // one line; nil (every method a no-op) when addr is empty. The endpoint
 // outlives the first Ctrl-C (ctx), so that the last level's graceful end is
-// still counted; Finish or Close ends it.
+// still counted; Finish or Close ends it. A negative linger, or a linger
+// without an address, is refused (the message names the flags).
 func StartLiveMetrics(ctx context.Context, w io.Writer, cmd, addr string, linger time.Duration) (*LiveMetrics, error) {
-	if addr == "" {
+	switch {
+	case linger < 0:
+		return nil, fmt.Errorf("--metrics-linger must not be negative, got %s", linger)
+	case addr == "" && linger > 0:
+		return nil, fmt.Errorf("--metrics-linger needs --metrics-addr")
+	case addr == "":
 		return nil, nil
 	}
 	e := bench.NewExporter()
