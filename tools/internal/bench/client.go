@@ -123,8 +123,7 @@ func (c *Client) Do(ctx context.Context, p Prompt) Timeline {
 	// as a server sees it; the client's own work before (encoding, dialling)
 	// is recorded apart: send overhead, and connection setup when the
 	// request opened a new connection.
-	var wrote, getConn atomic.Int64
-	var connect atomic.Int64
+	var wrote, getConn, connect atomic.Int64
 	rctx = httptrace.WithClientTrace(rctx, &httptrace.ClientTrace{
 		GetConn: func(string) { getConn.Store(time.Now().UnixNano()) },
 		GotConn: func(info httptrace.GotConnInfo) {
@@ -134,14 +133,16 @@ func (c *Client) Do(ctx context.Context, p Prompt) Timeline {
 		},
 		WroteRequest: func(httptrace.WroteRequestInfo) { wrote.CompareAndSwap(0, time.Now().UnixNano()) },
 	})
-	err := c.send(rctx, p, &tl, func() {
+	// Sent moves to the write as soon as the headers are in, so that the
+	// chunks are timed from it; a request that failed before is timed from
+	// whatever was written.
+	setSent := func() {
 		if w := wrote.Load(); w != 0 {
 			tl.Sent = time.Unix(0, w)
 		}
-	})
-	if w := wrote.Load(); w != 0 {
-		tl.Sent = time.Unix(0, w)
 	}
+	err := c.send(rctx, p, &tl, setSent)
+	setSent()
 	tl.Connect = time.Duration(connect.Load())
 	if err == nil && tl.FinishReason == "" {
 		err = errCut
