@@ -54,14 +54,14 @@ type Config struct {
 // MB of heap for fewer pauses in the middle of timing a token.
 const GCPercent = 400
 
-// MemoryTarget is the heap a run aims to stay under: 48 MiB plus 48 KiB
+// memoryTarget is the heap a run aims to stay under: 48 MiB plus 48 KiB
 // per stream it can have in flight (a stream's goroutines, connection
 // buffers and timeline take about 30 KiB). GCPercent alone would let the
 // heap grow to five times what is live; this soft limit makes the
 // collector run sooner instead, so peak memory follows the streams, as the
 // tally and the batched writer make what is live follow them (issue 19:
 // 64 MiB + 64 KiB per stream of resident memory, heap and runtime together).
-func MemoryTarget(cfg Config) int64 {
+func memoryTarget(cfg Config) int64 {
 	streams := cfg.MaxConcurrency
 	for _, l := range cfg.Levels {
 		if l.Kind == "concurrency" {
@@ -101,7 +101,7 @@ func Run(ctx context.Context, cfg Config) ([]Summary, error) {
 		return nil, err
 	}
 	defer debug.SetGCPercent(debug.SetGCPercent(GCPercent))
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(MemoryTarget(cfg)))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(memoryTarget(cfg)))
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return nil, err
 	}
